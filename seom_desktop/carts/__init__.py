@@ -1,0 +1,1 @@
+"""Cart connectors: one module per platform behind one interface, and what each can do."""

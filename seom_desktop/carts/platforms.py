@@ -1,0 +1,86 @@
+"""What each cart platform can do with inventory.
+
+The declared capabilities decide which buttons and check boxes the screens offer and whether a
+QOH change is placed on the web stack for a cart (a platform that cannot take real-time changes
+never gets stack rows). Connectors (one module per platform) declare the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seom_desktop.errors import InputError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    push: bool
+    """Send QOH: the cart accepts quantities from the store."""
+    pull: bool
+    """Get QOH: the cart can list its quantities."""
+    realtime: bool
+    """The cart can be told of every QOH change as it happens (web stack)."""
+    delta: bool
+    """Changes are sent as amounts to add or subtract (else only absolute quantities)."""
+    idempotent: bool
+    """The cart recognises a re-sent change by its key and applies it once."""
+    compare_and_set: bool
+    """An absolute set can be made conditional on the cart's current quantity."""
+    max_batch: int
+    """The largest number of items the platform accepts in one request."""
+    orders: bool
+    """The store can list and import the cart's new orders."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    label: str
+    capabilities: Capabilities
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.key: p
+    for p in (
+        Platform(
+            "generic",
+            "Stone Edge Generic Cart",
+            Capabilities(True, True, True, True, False, False, 500, True),
+        ),
+        Platform("shopify", "Shopify", Capabilities(True, True, True, True, True, True, 250, True)),
+        Platform(
+            "woocommerce",
+            "WooCommerce",
+            Capabilities(True, True, True, False, False, False, 100, True),
+        ),
+        Platform(
+            "oscar",
+            "django-oscar",
+            Capabilities(True, True, True, False, False, False, 1, False),
+        ),
+        Platform(
+            "bigcommerce",
+            "BigCommerce",
+            Capabilities(True, True, True, True, False, False, 2000, True),
+        ),
+        Platform("miva", "Miva", Capabilities(True, True, True, True, False, False, 500, True)),
+        Platform(
+            "magento",
+            "Magento 2",
+            Capabilities(True, True, True, False, False, False, 300, True),
+        ),
+        Platform(
+            "manual",
+            "Manual / no-sync channel",
+            Capabilities(False, False, False, False, False, False, 0, False),
+        ),
+    )
+}
+
+
+def platform(key: str) -> Platform:
+    found = PLATFORMS.get(key.strip().lower())
+    if found is None:
+        names = ", ".join(PLATFORMS)
+        raise InputError(f"unknown cart platform {key!r}; choose one of {names}")
+    return found

@@ -1,0 +1,482 @@
+"""The headless commands: ``seom-desktop [--store S] [--workstation NAME] COMMAND``.
+
+No Qt is imported here; without a command the desktop application is started instead.
+Errors meant for the user print one line on stderr and exit with status 1 (2 for a
+command line that does not parse); nothing is half-written because every command runs in
+one store transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from seom_desktop import __version__, config
+from seom_desktop.errors import InputError, SeomError
+from seom_desktop.inventory import products
+from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory.quantities import parse_quantity
+from seom_desktop.stack.rows import STATUS_CHOICES, list_stack
+from seom_desktop.store import Store, open_store, params
+from seom_desktop.store import carts as cart_records
+from seom_desktop.store.models import Cart, local_time
+
+log = logging.getLogger("seom_desktop.cli")
+
+Handler = Callable[[argparse.Namespace, Store, str], int]
+
+
+# -- output -----------------------------------------------------------------------------
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def emit_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+# -- commands ---------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    if args.demo:
+        from seom_desktop.demo import populate_demo
+
+        populate_demo(store, workstation)
+    revision = store.current_revision()
+    if args.json:
+        emit_json({"store": store.display_name, "schema": revision, "workstation": workstation})
+    else:
+        print(f"store ready: {store.display_name} (schema {revision}, workstation {workstation})")
+    return 0
+
+
+def cmd_product_add(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    qoh = parse_quantity(args.qoh, "--qoh")
+    with store.write() as session:
+        info = products.add_product(session, args.sku, workstation, name=args.name, qoh=qoh)
+    if args.json:
+        emit_json(vars(info))
+    else:
+        print(f"added {info.sku} ({info.name or 'no name'}), QOH {info.qoh}")
+    return 0
+
+
+def cmd_product_import(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    rows = products.read_product_csv(Path(args.file))
+    with store.write() as session:
+        summary = products.import_products(session, rows, workstation)
+    if args.json:
+        emit_json(vars(summary))
+    else:
+        print(
+            f"imported {len(rows)} rows: {summary.created} new products, "
+            f"{summary.updated} renamed, {summary.qoh_changed} QOH changes"
+        )
+    return 0
+
+
+def cmd_product_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        found = list(products.list_products(session, args.search))
+    if args.json:
+        emit_json([vars(p) for p in found])
+    else:
+        emit_table(["SKU", "Name", "QOH"], [(p.sku, p.name, p.qoh) for p in found])
+    return 0
+
+
+def cmd_product_show(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        info = products.product_info(session, args.sku)
+        fields = products.web_fields(session, args.sku)
+    if args.json:
+        emit_json({**vars(info), "web_fields": [vars(f) for f in fields]})
+    else:
+        print(f"SKU   {info.sku}\nName  {info.name}\nQOH   {info.qoh}")
+        if fields:
+            print("Web fields:")
+            emit_table(
+                ["Cart", "Cart SKU", "Sync QOH"],
+                [(f.cart, f.cart_sku, "yes" if f.sync_qoh else "no") for f in fields],
+            )
+    return 0
+
+
+def cmd_product_web_fields(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    sync = None if args.sync is None else args.sync == "on"
+    with store.write() as session:
+        info = products.set_web_fields(
+            session, args.sku, args.cart, cart_sku=args.cart_sku, sync_qoh=sync
+        )
+    if args.json:
+        emit_json(vars(info))
+    else:
+        state = "synchronized" if info.sync_qoh else "NOT synchronized"
+        print(f"{args.sku} is known to {info.cart} as {info.cart_sku!r}, QOH {state}")
+    return 0
+
+
+def cmd_param_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        values = params.get_many(session, [p.name for p in params.PARAMETERS])
+    if args.json:
+        emit_json(
+            [
+                {
+                    "name": p.name,
+                    "group": p.group,
+                    "type": p.type.value,
+                    "value": values[p.name],
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in params.PARAMETERS
+            ]
+        )
+    else:
+        emit_table(
+            ["Group", "Name", "Value"],
+            [(p.group, p.name, p.display(values[p.name])) for p in params.PARAMETERS],
+        )
+    return 0
+
+
+def cmd_param_get(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    param = params.declaration(args.name)
+    with store.read() as session:
+        value = params.get(session, param.name)
+    if args.json:
+        emit_json({"name": param.name, "value": value})
+    else:
+        print(param.display(value))
+    return 0
+
+
+def cmd_param_set(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    param = params.declaration(args.name)
+    with store.write() as session:
+        value = params.set_value(session, param.name, args.value)
+    if args.json:
+        emit_json({"name": param.name, "value": value})
+    else:
+        print(f"{param.name} = {param.display(value)}")
+    return 0
+
+
+def _parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{what} {pair!r} is not of the form key=value")
+        result[key.strip()] = value
+    return result
+
+
+def cmd_cart_add(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    options = _parse_pairs(args.option or [], "--option")
+    with store.write() as session:
+        info = cart_records.add_cart(
+            session,
+            args.name,
+            args.platform,
+            args.url,
+            username=args.user or "",
+            secret=args.secret or "",
+            options=options,
+        )
+    if args.json:
+        emit_json(info.public())
+    else:
+        print(f"added cart {info.name} ({info.platform}, {info.url})")
+    return 0
+
+
+def cmd_cart_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        found = cart_records.list_carts(session)
+    if args.json:
+        emit_json([c.public() for c in found])
+    else:
+        emit_table(
+            ["Name", "Platform", "URL", "User", "Secret", "Active", "Sync"],
+            [
+                (
+                    c.name,
+                    c.platform,
+                    c.url,
+                    c.username,
+                    c.public()["secret"],
+                    "yes" if c.active else "no",
+                    "yes" if c.sync_inventory else "no",
+                )
+                for c in found
+            ],
+        )
+    return 0
+
+
+def cmd_cart_sync(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.write() as session:
+        info = cart_records.set_sync(session, args.name, args.state == "on")
+        synch = params.get(session, "SynchQOH")
+    if args.json:
+        emit_json(info.public())
+    else:
+        print(f"{info.name}: Synchronize Inventory {'on' if info.sync_inventory else 'off'}")
+    if info.sync_inventory and not synch:
+        print(
+            "note: SynchQOH is FALSE, so no changes are queued until it is TRUE "
+            "(seom-desktop param set SynchQOH TRUE)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_cart_set(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    assignments = _parse_pairs(args.assignments, "field")
+    with store.write() as session:
+        info = cart_records.set_cart_fields(session, args.name, assignments)
+    if args.json:
+        emit_json(info.public())
+    else:
+        print(f"updated cart {info.name}")
+    return 0
+
+
+def _check_reason(session: Any, reason: str | None) -> str:
+    """The reason as listed in QOHReason (any case), or an error naming the valid ones."""
+    if not reason or not reason.strip():
+        return ""
+    listed: list[str] = params.get(session, "QOHReason")
+    for item in listed:
+        if item.casefold() == reason.strip().casefold():
+            return item
+    raise InputError(f"{reason!r} is not one of the QOHReason reasons: {'; '.join(listed)}")
+
+
+def cmd_adjust(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    sku = products.clean_sku(args.sku)
+    delta: int | None = None
+    set_to: int | None = None
+    if args.add is not None:
+        delta = parse_quantity(args.add, "--add")
+    elif args.subtract is not None:
+        delta = -parse_quantity(args.subtract, "--subtract")
+    else:
+        set_to = parse_quantity(args.set, "--set")
+    with store.write() as session:
+        change = QohChange(
+            sku=sku,
+            source=Source.MANUAL_ADJUSTMENT,
+            delta=delta,
+            set_to=set_to,
+            reason=_check_reason(session, args.reason),
+            send_to_web=not args.no_send,
+        )
+        applied = apply_change(session, change, workstation)
+        carts_hit = select(Cart.id, Cart.name).where(Cart.id.in_(applied.stack_cart_ids))
+        names = {cart_id: name for cart_id, name in session.execute(carts_hit)}
+    queued = [names[cart_id] for cart_id in applied.stack_cart_ids]
+    if args.json:
+        emit_json(
+            {
+                "sku": applied.sku,
+                "qoh_before": applied.qoh_before,
+                "delta": applied.delta,
+                "qoh_after": applied.qoh_after,
+                "ledger_id": applied.ledger_id,
+                "stack_rows": list(applied.stack_row_ids),
+                "carts": queued,
+            }
+        )
+    else:
+        where = f"; queued for {', '.join(queued)}" if queued else "; not sent to any cart"
+        print(
+            f"{applied.sku}: {applied.qoh_before} -> {applied.qoh_after} "
+            f"({applied.delta:+d}){where}"
+        )
+    return 0
+
+
+def cmd_stack_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        entries = list_stack(session, status=args.status, cart=args.cart)
+    if args.json:
+        emit_json([e.as_json() for e in entries])
+    else:
+        emit_table(
+            [
+                "ID",
+                "Cart",
+                "SKU",
+                "Change",
+                "Created",
+                "Origin",
+                "Attempts",
+                "Status",
+                "Last Response",
+            ],
+            [
+                (
+                    e.id,
+                    e.cart,
+                    e.sku,
+                    f"{e.delta:+d}",
+                    local_time(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.origin_workstation,
+                    e.attempts,
+                    e.status,
+                    e.last_response,
+                )
+                for e in entries
+            ],
+        )
+    return 0
+
+
+# -- the parser -------------------------------------------------------------------------
+def _with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seom-desktop",
+        description="Keep the quantity on hand of your products in step across your carts. "
+        "Without a command, the desktop application opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--store",
+        metavar="PATH_OR_URL",
+        help="store data file or postgresql:// URL (default: $SEOM_STORE, then this PC's "
+        "saved store, then a store file in the user data folder)",
+    )
+    parser.add_argument(
+        "--workstation",
+        metavar="NAME",
+        help="this PC's name (default: $SEOM_WORKSTATION, then the saved name, then hostname)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(
+        group: Any, name: str, handler: Handler, help_text: str, *, json_out: bool = True
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = group.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return _with_json(p) if json_out else p
+
+    p = command(sub, "init", cmd_init, "create the store (or upgrade it) and register this PC")
+    p.add_argument("--demo", action="store_true", help="fill it with the demo catalogue and carts")
+
+    product = sub.add_parser("product", help="products").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(product, "add", cmd_product_add, "add a product")
+    p.add_argument("sku")
+    p.add_argument("--name", default="")
+    p.add_argument("--qoh", default="0", help="starting quantity on hand")
+    p = command(product, "import", cmd_product_import, "import products from a sku,name,qoh CSV")
+    p.add_argument("file")
+    p = command(product, "list", cmd_product_list, "list products")
+    p.add_argument("--search", help="only SKUs or names containing this text")
+    p = command(product, "show", cmd_product_show, "show one product and its web fields")
+    p.add_argument("sku")
+    p = command(
+        product, "web-fields", cmd_product_web_fields, "how a cart knows a product (Web Fields)"
+    )
+    p.add_argument("sku")
+    p.add_argument("cart")
+    p.add_argument("--cart-sku", help="the SKU or code the cart uses ('' = same as ours)")
+    p.add_argument("--sync", choices=["on", "off"], help="synchronize this product's QOH")
+
+    param = sub.add_parser("param", help="system parameters").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    command(param, "list", cmd_param_list, "list the system parameters")
+    p = command(param, "get", cmd_param_get, "print one system parameter")
+    p.add_argument("name")
+    p = command(param, "set", cmd_param_set, "set a system parameter (lists: a;b;c)")
+    p.add_argument("name")
+    p.add_argument("value")
+
+    cart = sub.add_parser("cart", help="shopping carts").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(cart, "add", cmd_cart_add, "define a cart")
+    p.add_argument("name")
+    p.add_argument("--platform", required=True, help="generic, shopify, woocommerce, oscar, ...")
+    p.add_argument("--url", required=True)
+    p.add_argument("--user")
+    p.add_argument("--secret")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE")
+    command(cart, "list", cmd_cart_list, "list the carts (secrets redacted)")
+    p = command(cart, "sync", cmd_cart_sync, "tick or clear Synchronize Inventory")
+    p.add_argument("name")
+    p.add_argument("state", choices=["on", "off"])
+    p = command(cart, "set", cmd_cart_set, "change cart fields: url=... user=... active=off ...")
+    p.add_argument("name")
+    p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+
+    p = command(sub, "adjust", cmd_adjust, "adjust a product's quantity on hand")
+    p.add_argument("sku")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--add", metavar="N")
+    how.add_argument("--subtract", metavar="N")
+    how.add_argument("--set", metavar="N", help="the new quantity on hand")
+    p.add_argument("--reason", help="one of the QOHReason parameter's reasons")
+    p.add_argument("--no-send", action="store_true", help="do not send this change to the carts")
+
+    stack = sub.add_parser("stack", help="the web stack").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(stack, "list", cmd_stack_list, "list web-stack rows")
+    p.add_argument("--status", choices=STATUS_CHOICES, default="pending")
+    p.add_argument("--cart")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command is None:
+        from seom_desktop.app import main as app_main
+
+        return app_main(store=args.store, workstation=args.workstation)
+    try:
+        workstation = config.resolve_workstation(args.workstation)
+        location = config.resolve_store(args.store)
+        with open_store(location, create=args.command == "init") as store:
+            store.register_workstation(workstation)
+            handler: Handler = args.handler
+            return handler(args, store, workstation)
+    except SeomError as exc:
+        print(f"seom-desktop: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("seom-desktop: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader (``| head``) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -1,0 +1,1 @@
+"""The inventory domain: every QOH change, the ledger and the web-stack fan-out."""

@@ -1,0 +1,1 @@
+"""The web stack and its controller (claiming, coalescing, delivery, retries, the lease)."""

@@ -1,0 +1,173 @@
+"""The store data file's tables (SQLAlchemy 2 declarative models).
+
+Every schema change goes through an Alembic migration in ``store/migrations``; these models
+describe the newest schema and must agree with the newest migration (a test checks it).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time in the store is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def local_time(moment: datetime) -> datetime:
+    """A store time in this PC's time zone, for display."""
+    return as_utc(moment).astimezone()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class StackStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    BYPASSED = "bypassed"
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    # Only inventory.changes.apply_change writes this column, with SQL arithmetic.
+    qoh: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
+    is_kit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    web_fields: Mapped[list[WebField]] = relationship(back_populates="product")
+
+
+class Cart(Base):
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    username: Mapped[str] = mapped_column(String(255), default="")
+    # Stored as typed by the clerk: every workstation must be able to use it. Never printed.
+    secret: Mapped[str] = mapped_column(String(500), default="")
+    # JSON object of platform options (``{"location_id": "...", "allow_http": "true"}``).
+    options: Mapped[str] = mapped_column(Text, default="{}")
+    sync_inventory: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    order_download_batch: Mapped[int] = mapped_column(Integer, default=50)
+    max_items_per_send: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebField(Base):
+    """How one cart knows one product. No row means: same SKU, synchronized."""
+
+    __tablename__ = "web_fields"
+    __table_args__ = (UniqueConstraint("product_id", "cart_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    cart_sku: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    sync_qoh: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    product: Mapped[Product] = relationship(back_populates="web_fields")
+
+
+class SystemParameter(Base):
+    """A stored value; the declaration (type, default, group) lives in store/params.py."""
+
+    __tablename__ = "system_parameters"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Workstation(Base):
+    __tablename__ = "workstations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One row per QOH change: the inventory ledger."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_product_id_id", "product_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    workstation: Mapped[str] = mapped_column(String(100))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    sku: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    document: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    origin_cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("carts.id", ondelete="SET NULL"), nullable=True
+    )
+    send_to_web: Mapped[bool] = mapped_column(Boolean, default=True)
+    qoh_before: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[int] = mapped_column(Integer)
+    qoh_after: Mapped[int] = mapped_column(Integer)
+
+
+class StackRow(Base):
+    """One QOH change that one cart must hear of: the web stack."""
+
+    __tablename__ = "web_stack"
+    __table_args__ = (
+        Index("ix_web_stack_status_cart_id_id", "status", "cart_id", "id"),
+        Index("ix_web_stack_origin_workstation_status", "origin_workstation", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    cart_sku: Mapped[str] = mapped_column(String(100))
+    delta: Mapped[int] = mapped_column(Integer)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id", ondelete="CASCADE"))
+    origin_workstation: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_response: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=StackStatus.PENDING.value)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,1 @@
+"""The Qt screens. Only this package and app.py import PySide6."""
