@@ -12,14 +12,23 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.platforms import PLATFORMS
 from seom_desktop.errors import InputError, NotFoundError
 from seom_desktop.store import params
-from seom_desktop.store.models import Cart, LedgerEntry, Product, StackRow, WebField
+from seom_desktop.store.models import (
+    Cart,
+    LedgerEntry,
+    Product,
+    StackRow,
+    StackStatus,
+    WebField,
+    utcnow,
+)
 
 MAX_QUANTITY = 1_000_000_000
 """No single change or quantity may exceed this (it keeps QOH inside a 32-bit column)."""
@@ -81,6 +90,45 @@ def realtime_platforms() -> list[str]:
     return [key for key, p in PLATFORMS.items() if p.capabilities.realtime]
 
 
+# The statements are built once: apply_change runs for every sale, receipt and adjustment, and
+# building SQLAlchemy statements costs more than running them.
+_products = cast(Table, Product.__table__)
+_carts = cast(Table, Cart.__table__)
+_web_fields = cast(Table, WebField.__table__)
+_ledger = cast(Table, LedgerEntry.__table__)
+_stack = cast(Table, StackRow.__table__)
+
+_LOCK_QOH = select(_products.c.qoh).where(_products.c.sku == bindparam("b_sku")).with_for_update()
+_MOVE_QOH = (
+    update(_products)
+    .where(_products.c.sku == bindparam("b_sku"))
+    .values(qoh=_products.c.qoh + bindparam("b_delta", type_=Integer))
+    .returning(_products.c.id, _products.c.qoh)
+)
+_WRITE_LEDGER = insert(_ledger).returning(_ledger.c.id)
+_WRITE_STACK = insert(_stack).returning(_stack.c.id, sort_by_parameter_order=True)
+_TARGETS = (
+    select(_carts.c.id, func.coalesce(_web_fields.c.cart_sku, bindparam("b_sku")))
+    .select_from(
+        _carts.outerjoin(
+            _web_fields,
+            and_(
+                _web_fields.c.cart_id == _carts.c.id,
+                _web_fields.c.product_id == bindparam("b_product_id"),
+            ),
+        )
+    )
+    .where(
+        _carts.c.active.is_(True),
+        _carts.c.sync_inventory.is_(True),
+        _carts.c.platform.in_(realtime_platforms()),
+        or_(_web_fields.c.id.is_(None), _web_fields.c.sync_qoh.is_(True)),
+        _carts.c.id != func.coalesce(bindparam("b_origin", type_=Integer), -1),
+    )
+    .order_by(_carts.c.id)
+)
+
+
 def stack_targets(
     session: Session, product_id: int, sku: str, origin_cart_id: int | None
 ) -> list[tuple[int, str]]:
@@ -88,19 +136,8 @@ def stack_targets(
     change to this product. Empty when SynchQOH is FALSE."""
     if not params.get(session, "SynchQOH"):
         return []
-    conditions = [
-        Cart.active.is_(True),
-        Cart.sync_inventory.is_(True),
-        Cart.platform.in_(realtime_platforms()),
-        or_(WebField.id.is_(None), WebField.sync_qoh.is_(True)),
-    ]
-    if origin_cart_id is not None:
-        conditions.append(Cart.id != origin_cart_id)
     rows = session.execute(
-        select(Cart.id, func.coalesce(WebField.cart_sku, sku))
-        .outerjoin(WebField, and_(WebField.cart_id == Cart.id, WebField.product_id == product_id))
-        .where(*conditions)
-        .order_by(Cart.id)
+        _TARGETS, {"b_sku": sku, "b_product_id": product_id, "b_origin": origin_cart_id}
     )
     return [(cart_id, cart_sku) for cart_id, cart_sku in rows]
 
@@ -117,9 +154,7 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
     """Apply one QOH change inside the caller's write transaction (see module docstring)."""
     if change.set_to is not None:
         # Lock the row, then compute the delta from the value nobody else can now change.
-        current = session.execute(
-            select(Product.qoh).where(Product.sku == change.sku).with_for_update()
-        ).scalar_one_or_none()
+        current = session.execute(_LOCK_QOH, {"b_sku": change.sku}).scalar_one_or_none()
         if current is None:
             raise _missing_product(session, change.sku)
         delta = change.set_to - current
@@ -127,57 +162,58 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
         assert change.delta is not None
         delta = change.delta
 
-    moved = session.execute(
-        update(Product)
-        .where(Product.sku == change.sku)
-        .values(qoh=Product.qoh + delta)
-        .returning(Product.id, Product.qoh)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    moved = session.execute(_MOVE_QOH, {"b_sku": change.sku, "b_delta": delta}).one_or_none()
     if moved is None:
         raise _missing_product(session, change.sku)
     product_id, qoh_after = moved
     qoh_before = qoh_after - delta
 
     ledger_id = session.execute(
-        insert(LedgerEntry)
-        .values(
-            workstation=workstation,
-            product_id=product_id,
-            sku=change.sku,
-            source=change.source.value,
-            reason=change.reason,
-            document=change.document,
-            origin_cart_id=change.origin_cart_id,
-            send_to_web=change.send_to_web,
-            qoh_before=qoh_before,
-            delta=delta,
-            qoh_after=qoh_after,
-        )
-        .returning(LedgerEntry.id)
+        _WRITE_LEDGER,
+        {
+            "created_at": utcnow(),
+            "workstation": workstation,
+            "product_id": product_id,
+            "sku": change.sku,
+            "source": change.source.value,
+            "reason": change.reason,
+            "document": change.document,
+            "origin_cart_id": change.origin_cart_id,
+            "send_to_web": change.send_to_web,
+            "qoh_before": qoh_before,
+            "delta": delta,
+            "qoh_after": qoh_after,
+        },
     ).scalar_one()
 
-    stack_ids: list[int] = []
     targets = (
         stack_targets(session, product_id, change.sku, change.origin_cart_id)
         if change.send_to_web and delta != 0
         else []
     )
-    for cart_id, cart_sku in targets:
-        stack_ids.append(
+    stack_ids: list[int] = []
+    if targets:
+        now = utcnow()
+        stack_ids = list(
             session.execute(
-                insert(StackRow)
-                .values(
-                    cart_id=cart_id,
-                    product_id=product_id,
-                    cart_sku=cart_sku,
-                    delta=delta,
-                    ledger_id=ledger_id,
-                    origin_workstation=workstation,
-                    idempotency_key=uuid.uuid4().hex,
-                )
-                .returning(StackRow.id)
-            ).scalar_one()
+                _WRITE_STACK,
+                [
+                    {
+                        "cart_id": cart_id,
+                        "product_id": product_id,
+                        "cart_sku": cart_sku,
+                        "delta": delta,
+                        "ledger_id": ledger_id,
+                        "origin_workstation": workstation,
+                        "created_at": now,
+                        "attempts": 0,
+                        "last_response": "",
+                        "status": StackStatus.PENDING.value,
+                        "idempotency_key": uuid.uuid4().hex,
+                    }
+                    for cart_id, cart_sku in targets
+                ],
+            ).scalars()
         )
     return AppliedChange(
         sku=change.sku,

@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -226,8 +228,37 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    mode = conn.get_execution_options().get("seom_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if conn.get_execution_options().get("seom_begin") != "IMMEDIATE":
+        conn.exec_driver_sql("BEGIN")
+        return
+    _begin_immediate(conn)
+
+
+def _begin_immediate(conn: Any) -> None:
+    """Take the write lock, waiting up to the busy timeout, fairly.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, so a workstation that waits behind
+    busy colleagues polls rarely and can be starved past the timeout while the others take
+    the lock back-to-back. Waiting here instead, with short jittered polls (at most 5 ms),
+    gives every waiting workstation an even chance. Only BEGIN is retried: nothing has been
+    read or written yet. Commits keep SQLite's busy timeout (they wait for readers to finish).
+    """
+    timeout = busy_timeout_seconds()
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig).lower() or time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.005)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout * 1000)}")
 
 
 @contextlib.contextmanager
