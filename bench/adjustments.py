@@ -23,8 +23,8 @@ from typing import Any
 from bench.common import percentiles, write_result
 from seom_desktop.inventory import products
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
-from seom_desktop.store import open_store, params
 from seom_desktop.store import carts as cart_records
+from seom_desktop.store import open_store, params
 
 SKUS = [f"SKU-{i:02d}" for i in range(50)]
 

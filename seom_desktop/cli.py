@@ -24,6 +24,7 @@ from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import products
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
 from seom_desktop.inventory.quantities import parse_quantity
+from seom_desktop.stack import actions as stack_actions
 from seom_desktop.stack.rows import STATUS_CHOICES, list_stack
 from seom_desktop.store import Store, open_store, params
 from seom_desktop.store import carts as cart_records
@@ -346,6 +347,205 @@ def cmd_stack_list(args: argparse.Namespace, store: Store, workstation: str) -> 
     return 0
 
 
+def _show_report(args: argparse.Namespace, report: Any) -> int:
+    """Summary (and the problem SKUs) on stdout, or everything as JSON; exit 1 when the run
+    stopped early or an item failed."""
+    if getattr(args, "csv", None):
+        report.to_csv(args.csv)
+    if args.json:
+        emit_json({"summary": report.summary(), "items": [i.as_json() for i in report.items()]})
+    else:
+        verb = "Send QOH to" if report.direction == "send" else "Get QOH from"
+        parts = [
+            f"{report.sent} ok",
+            f"{report.not_found} not found",
+            f"{report.not_tracked} not tracked",
+            f"{report.errors} errors",
+        ]
+        if report.skipped:
+            parts.append(f"{report.skipped} not synchronized")
+        if report.direction == "get":
+            parts.append(f"{report.changed} changed")
+            parts.append(f"{report.created} created")
+        print(f"{verb} {report.cart}: {report.done} products: {', '.join(parts)}")
+        problems = [i for i in report.items() if i.status.value != "ok"]
+        if problems:
+            shown = problems[:30]
+            emit_table(
+                ["SKU", "Cart SKU", "Status", "Message"],
+                [(i.sku or "-", i.cart_sku, i.status.value, i.message) for i in shown],
+            )
+            if len(problems) > len(shown):
+                print(f"... and {len(problems) - len(shown)} more (--json or --csv for all)")
+        if report.cancelled:
+            print("cancelled before the end")
+        if report.aborted:
+            print(f"stopped early: {report.aborted}")
+    return 0 if report.complete and report.errors == 0 else 1
+
+
+def _progress(args: argparse.Namespace, what: str) -> Callable[[int, int | None], None] | None:
+    if args.json:
+        return None
+
+    def show(done: int, total: int | None) -> None:
+        of = f"/{total}" if total is not None else ""
+        print(f"{what}: {done}{of} products", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_qoh_send(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    from seom_desktop.inventory import qoh_sync
+
+    report = qoh_sync.send_qoh(
+        store,
+        args.cart,
+        workstation,
+        max_items=args.max_items,
+        progress=_progress(args, f"Send QOH to {args.cart}"),
+        force=args.force,
+    )
+    try:
+        return _show_report(args, report)
+    finally:
+        report.close()
+
+
+def cmd_qoh_get(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    from seom_desktop.inventory import qoh_sync
+
+    report = qoh_sync.get_qoh(
+        store,
+        args.cart,
+        workstation,
+        create_new=args.create_new,
+        progress=_progress(args, f"Get QOH from {args.cart}"),
+        force=args.force,
+    )
+    try:
+        return _show_report(args, report)
+    finally:
+        report.close()
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Serve a sandbox cart in the foreground; needs no store."""
+    from seom_desktop.sandbox import run_sandbox
+
+    try:
+        return run_sandbox(
+            args.platform,
+            port=args.port,
+            catalog=args.catalog,
+            user=args.user,
+            secret=args.secret,
+            faults=args.faults,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"seom-desktop: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_stack_retry(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    if args.all_bypassed == (args.id is not None):
+        raise InputError("give a row ID or --all-bypassed")
+    with store.write() as session:
+        if args.all_bypassed:
+            count = stack_actions.retry_all_bypassed(session)
+        else:
+            stack_actions.retry(session, args.id)
+            count = 1
+    if args.json:
+        emit_json({"retried": count})
+    else:
+        print(f"{count} row(s) will be sent again")
+    return 0
+
+
+def cmd_stack_bypass(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.write() as session:
+        stack_actions.bypass(session, args.id)
+    if args.json:
+        emit_json({"bypassed": args.id})
+    else:
+        print(f"row {args.id} bypassed")
+    return 0
+
+
+def cmd_stack_delete(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    if not args.yes:
+        raise InputError(
+            f"deleting row {args.id} loses that change for its cart; add --yes to delete it"
+        )
+    with store.write() as session:
+        stack_actions.delete(session, args.id)
+    if args.json:
+        emit_json({"deleted": args.id})
+    else:
+        print(f"row {args.id} deleted")
+    return 0
+
+
+def cmd_stack_adopt(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.write() as session:
+        count = stack_actions.adopt(session, args.workstation_gone, workstation)
+    if args.json:
+        emit_json({"adopted": count, "from": args.workstation_gone, "to": workstation})
+    else:
+        print(f"{count} pending row(s) of {args.workstation_gone} will be sent by {workstation}")
+    return 0
+
+
+def cmd_stack_pause(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    paused = args.subcommand == "pause"
+    with store.write() as session:
+        stack_actions.set_paused(session, workstation, paused)
+    print(f"sending on {workstation} {'paused' if paused else 'resumed'}")
+    return 0
+
+
+def cmd_stack_status(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        state = stack_actions.status(session)
+    if args.json:
+        emit_json(state)
+        return 0
+    who = state["controller_workstation"] or "none running"
+    print(f"mode: {state['mode']} (SynchQOH {'TRUE' if state['synch_qoh'] else 'FALSE'})")
+    if state["mode"] == "shared":
+        print(f"shared stack controller: {who}, last heartbeat {state['last_heartbeat']}")
+    print(f"running controllers: {', '.join(state['running_controllers']) or 'none'}")
+    print(
+        f"pending {state['pending']}, bypassed {state['bypassed']}, "
+        f"sent in the last minute {state['sent_last_minute']}, oldest pending "
+        f"{state['oldest_pending_seconds']} s"
+    )
+    emit_table(
+        ["Cart", "Pending", "Held", "In review"],
+        [
+            (b["cart"], b["pending"], "yes" if b["held"] else "", b["in_review"])
+            for b in state["backlog"]
+        ],
+    )
+    if state["warning"]:
+        print(f"warning: {state['warning']}", file=sys.stderr)
+    return 0
+
+
+def cmd_controller(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    from seom_desktop.stack.service import run_controller
+
+    if args.log:
+        handler = logging.FileHandler(args.log, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logging.getLogger().addHandler(handler)
+    logging.getLogger("seom_desktop").setLevel(logging.INFO)
+    return run_controller(
+        store, workstation, shared=args.shared, once=args.once, max_wait=args.max_wait
+    )
+
+
 # -- the parser -------------------------------------------------------------------------
 def _with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -447,6 +647,72 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(stack, "list", cmd_stack_list, "list web-stack rows")
     p.add_argument("--status", choices=STATUS_CHOICES, default="pending")
     p.add_argument("--cart")
+    p = command(stack, "retry", cmd_stack_retry, "send a row again (attempts start from 0)")
+    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("--all-bypassed", action="store_true", help="every bypassed row")
+    p = command(stack, "bypass", cmd_stack_bypass, "stop sending a row (it stays visible)")
+    p.add_argument("id", type=int)
+    p = command(stack, "delete", cmd_stack_delete, "delete a row (asks for --yes)")
+    p.add_argument("id", type=int)
+    p.add_argument("--yes", action="store_true", help="yes, lose this change for its cart")
+    p = command(
+        stack, "adopt", cmd_stack_adopt, "send the pending rows of a workstation that is gone"
+    )
+    p.add_argument("workstation_gone", metavar="WORKSTATION")
+    command(stack, "pause", cmd_stack_pause, "pause sending on this PC", json_out=False)
+    command(stack, "resume", cmd_stack_pause, "resume sending on this PC", json_out=False)
+    command(stack, "status", cmd_stack_status, "the controller and the backlog per cart")
+
+    p = command(
+        sub,
+        "controller",
+        cmd_controller,
+        "run the stack controller until SIGTERM / Ctrl+C",
+        json_out=False,
+    )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="run as the shared stack controller (SharedStackController must be TRUE)",
+    )
+    p.add_argument(
+        "--once", action="store_true", help="send what is due, wait out retries, then exit"
+    )
+    p.add_argument(
+        "--max-wait", type=float, default=60.0, metavar="S", help="with --once: at most S seconds"
+    )
+    p.add_argument("--log", metavar="FILE", help="also log to this file")
+
+    qoh = sub.add_parser("qoh", help="manual inventory updates with a cart").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(qoh, "send", cmd_qoh_send, "Send QOH To Website: push the store's QOH to a cart")
+    p.add_argument("cart")
+    p.add_argument(
+        "--max-items", type=int, metavar="N", help="items per request (default: the cart's own)"
+    )
+    p.add_argument("--force", action="store_true", help="even with real-time sync on")
+    p.add_argument("--csv", metavar="FILE", help="also write the per-SKU report to FILE")
+    p = command(qoh, "get", cmd_qoh_get, "Get QOH From Website: set the store's QOH from a cart")
+    p.add_argument("cart")
+    p.add_argument(
+        "--create-new", action="store_true", help="create products the store does not have"
+    )
+    p.add_argument("--force", action="store_true", help="even with real-time sync on")
+    p.add_argument("--csv", metavar="FILE", help="also write the per-SKU report to FILE")
+
+    p = sub.add_parser(
+        "sandbox",
+        help="serve a local sandbox cart (no store needed)",
+        description="Serve a sandbox cart on 127.0.0.1 until Ctrl+C.",
+    )
+    p.set_defaults(standalone=cmd_sandbox)
+    p.add_argument("platform", choices=["generic", "shopify", "woocommerce"])
+    p.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    p.add_argument("--catalog", metavar="FILE.csv", help="catalogue with the columns sku,qoh")
+    p.add_argument("--user", help="user / consumer key (default: the sandbox's own)")
+    p.add_argument("--secret", help="password / token / consumer secret")
+    p.add_argument("--faults", metavar="SPEC", help="e.g. latency=20ms,error500=0.1,lost=0.05")
     return parser
 
 
@@ -458,6 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    standalone: Callable[[argparse.Namespace], int] | None = getattr(args, "standalone", None)
+    if standalone is not None:  # commands that need no store (the sandbox carts)
+        return standalone(args)
     if args.command is None:
         from seom_desktop.app import main as app_main
 

@@ -24,6 +24,8 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="seomrt"))
 
 from seom_desktop.store import Store, open_store
 
+pytest_plugins = ["tests.shops"]  # shop_factory: a store with sandbox carts
+
 _db_counter = itertools.count(1)
 
 

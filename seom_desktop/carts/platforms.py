@@ -64,10 +64,12 @@ PLATFORMS: dict[str, Platform] = {
             Capabilities(True, True, True, True, False, False, 2000, True),
         ),
         Platform("miva", "Miva", Capabilities(True, True, True, True, False, False, 500, True)),
+        # Adobe Commerce caps synchronous arrays at 20 entities where input limits are on
+        # (300 is its largest *read* page, not a write batch).
         Platform(
             "magento",
             "Magento 2",
-            Capabilities(True, True, True, False, False, False, 300, True),
+            Capabilities(True, True, True, False, False, False, 20, True),
         ),
         Platform(
             "manual",

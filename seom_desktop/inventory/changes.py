@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import Integer, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.platforms import PLATFORMS
@@ -106,6 +117,7 @@ _MOVE_QOH = (
     .returning(_products.c.id, _products.c.qoh)
 )
 _WRITE_LEDGER = insert(_ledger).returning(_ledger.c.id)
+_NOTIFY_STACK = text("NOTIFY seom_stack")
 _WRITE_STACK = insert(_stack).returning(_stack.c.id, sort_by_parameter_order=True)
 _TARGETS = (
     select(_carts.c.id, func.coalesce(_web_fields.c.cart_sku, bindparam("b_sku")))
@@ -215,6 +227,9 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
                 ],
             ).scalars()
         )
+    if stack_ids and session.get_bind().dialect.name == "postgresql":
+        # Wakes the stack controllers LISTENing (stack/wakeup.py) when this commits.
+        session.execute(_NOTIFY_STACK)
     return AppliedChange(
         sku=change.sku,
         product_id=product_id,

@@ -124,6 +124,8 @@ class Workstation(Base):
     hostname: Mapped[str] = mapped_column(String(255), default="")
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Pause sending on this PC (the Stack Controller's Pause / Resume)."""
 
 
 class LedgerEntry(Base):
@@ -171,3 +173,81 @@ class StackRow(Base):
     status: Mapped[str] = mapped_column(String(20), default=StackStatus.PENDING.value)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stack_sends.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The send carrying this row now or, once sent, the send that carried it."""
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """After a failed attempt: not before this time (exponential backoff, Retry-After)."""
+
+
+class SendState(enum.StrEnum):
+    SENDING = "sending"
+    """Claimed by a controller, request under way (or the controller died during it)."""
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    """The cart refused or could not be reached; nothing was applied."""
+    IN_DOUBT = "in doubt"
+    """The request went out and no answer came back: it may have been applied."""
+
+
+class StackSend(Base):
+    """One request to a cart carrying (coalesced) stack rows. Its payload is kept so that a
+    send whose answer was lost is repeated exactly, with the same idempotency keys."""
+
+    __tablename__ = "stack_sends"
+    __table_args__ = (Index("ix_stack_sends_cart_id_state", "cart_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    controller: Mapped[str] = mapped_column(String(64))
+    workstation: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default=SendState.SENDING.value)
+    kind: Mapped[str] = mapped_column(String(10))
+    """"delta" (amounts to add) or "set" (absolute quantities, read-then-set)."""
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_response: Mapped[str] = mapped_column(Text, default="")
+
+
+class StackControllerProcess(Base):
+    """A running stack controller (GUI thread or headless), with its heartbeat."""
+
+    __tablename__ = "stack_controllers"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(100))
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ControllerLease(Base):
+    """Who may send for a scope: "shared" (the shared stack controller) or "local:<PC>"."""
+
+    __tablename__ = "controller_leases"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    holder_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder_workstation: Mapped[str] = mapped_column(String(100), default="")
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CartStock(Base):
+    """The last QOH a cart reported for a product (answers, reads): what the controller
+    compares with when it must establish whether a lost request was applied."""
+
+    __tablename__ = "cart_stock"
+
+    cart_id: Mapped[int] = mapped_column(
+        ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True
+    )
+    cart_sku: Mapped[str] = mapped_column(String(100), primary_key=True)
+    qoh: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

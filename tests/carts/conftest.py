@@ -33,3 +33,32 @@ def oscar_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OscarSite]:
         tmp_path_factory.mktemp("oscar-site"), products, template_db=template
     ) as site:
         yield site
+
+
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from seom_desktop.sandbox import SandboxCart, start_sandbox  # noqa: E402
+
+from .helpers import FakeClock  # noqa: E402
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock shared by a sandbox and a connector: the connector's waits advance it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Callable[..., SandboxCart]]:
+    """Factory: ``sandbox("shopify", catalog=..., ...)`` starts a cart, stopped at teardown."""
+    carts: list[SandboxCart] = []
+
+    def make(platform: str, **kwargs: Any) -> SandboxCart:
+        cart = start_sandbox(platform, **kwargs)
+        carts.append(cart)
+        return cart
+
+    yield make
+    for cart in carts:
+        cart.stop()

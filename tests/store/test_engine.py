@@ -151,3 +151,45 @@ def test_a_postgresql_password_is_never_displayed() -> None:
     store = Store(to_url("postgresql://clerk:hunter2@127.0.0.1:1/shop"))
     assert "hunter2" not in store.display_name
     store.close()
+
+
+def test_an_older_store_is_upgraded_and_keeps_its_data(store_location: str) -> None:
+    """A store made by the first version (schema 0001) opens in this one."""
+    from alembic import command
+
+    from seom_desktop.store.engine import _alembic_config
+
+    old = Store(to_url(store_location))
+    cfg = _alembic_config()
+    with old.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with old.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO products (sku, name, qoh, is_kit, created_at) "
+                "VALUES ('OLD-1', 'From 0001', 7, false, CURRENT_TIMESTAMP)"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO workstations (name, hostname, first_seen, last_seen) "
+                "VALUES ('OLD-PC', 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    assert old.current_revision() == "0001"
+    old.close()
+
+    upgraded = open_store(store_location)
+    try:
+        assert upgraded.current_revision() == head_revision() != "0001"
+        with upgraded.read() as session:
+            assert (
+                session.execute(text("SELECT qoh FROM products WHERE sku = 'OLD-1'")).scalar() == 7
+            )
+            paused = session.execute(
+                text("SELECT paused FROM workstations WHERE name = 'OLD-PC'")
+            ).scalar()
+            assert not paused
+    finally:
+        upgraded.close()

@@ -1,0 +1,586 @@
+"""Manual inventory updates: [Send QOH To Website] and [Get QOH From Website], headless.
+
+From the SEOM knowledge-base article "Inventory Synchronization", section "Manual Inventory
+Updates between SEOM and Shopping Carts":
+
+* These buttons push or pull the QOH at one point in time, to initialise the counts before
+  Real-Time Inventory Synchronization is turned on, and "should not be used once Real-Time
+  Inventory Synchronization is activated": both refuse while SynchQOH is TRUE and the cart's
+  Synchronize Inventory box is ticked, unless forced.
+* Send QOH sends the store's QOH of every product synchronized with the cart (Web Fields: no
+  row = same SKU and synchronized; a row may give another cart SKU or turn sync off) in groups
+  of at most "Maximum number of items to send" (the cart's ``max_items_per_send``, default 50),
+  capped by what the platform accepts in one request.
+* Get QOH sets the store's QOH from the cart; with "Create Records for New Products" an item
+  the store lacks is created, otherwise it is listed. Every change goes through
+  :func:`~seom_desktop.inventory.changes.apply_change` (source "Get QOH", the cart as origin),
+  which places it on the web stack of the *other* synchronized carts, never back on this one.
+  Items the cart does not track are reported, not applied.
+
+How it runs: products are streamed from the store in keyset pages (memory stays flat however
+many SKUs), each page in its own short read transaction; no store transaction is open while a
+connector waits on HTTP (on SQLite a reader blocks every other workstation's commit, and a
+writer blocks everyone). Get QOH writes each cart page in one write transaction, a checkpoint:
+a failure or a cancel keeps the pages already done. ``progress(done, total)`` is called after
+every batch or page (``total`` is None when the cart does not say), ``cancel()`` is checked
+between them. The per-SKU report is spooled to a temporary file beyond a few thousand rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import logging
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from seom_desktop.carts.base import CartError, CartQoh, Connector, ItemResult, ItemStatus, QohSet
+from seom_desktop.carts.platforms import platform
+from seom_desktop.carts.registry import connector_for, connector_settings
+from seom_desktop.errors import InputError, SeomError
+from seom_desktop.inventory import products
+from seom_desktop.inventory.changes import MAX_QUANTITY, QohChange, Source, apply_change
+from seom_desktop.store import Store, params
+from seom_desktop.store.carts import CartInfo, get_cart, snapshot
+from seom_desktop.store.models import Product, WebField
+
+log = logging.getLogger("seom_desktop.inventory.qoh_sync")
+
+Progress = Callable[[int, int | None], None]
+Cancel = Callable[[], bool]
+
+STORE_PAGE = 1000
+"""Products read from the store per read transaction."""
+IN_CHUNK = 500
+"""SKUs per ``IN (...)`` list."""
+
+
+class SyncStatus(enum.StrEnum):
+    OK = "ok"
+    NOT_FOUND = "not found"
+    NOT_TRACKED = "not tracked"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    """Get QOH: the store's product is not synchronized with this cart (Web Fields)."""
+
+
+@dataclass(frozen=True)
+class SyncItem:
+    """One SKU's outcome."""
+
+    sku: str
+    """The store's SKU ('' when the store has no such product)."""
+    cart_sku: str
+    store_qoh: int | None
+    """Send: the quantity sent. Get: the store's QOH after the run."""
+    status: SyncStatus
+    message: str = ""
+    cart_qoh: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+_FIELDS = [f.name for f in dataclasses.fields(SyncItem)]
+
+
+def _opt_int(text: str) -> int | None:
+    return int(text) if text != "" else None
+
+
+class SyncReport:
+    """What a Send QOH or Get QOH run did: counts and one row per SKU (:meth:`items`)."""
+
+    def __init__(self, direction: str, cart: str) -> None:
+        self.direction = direction
+        self.cart = cart
+        self.total: int | None = None
+        self.counts: dict[SyncStatus, int] = dict.fromkeys(SyncStatus, 0)
+        self.created = 0
+        """Get QOH: products created (Create Records for New Products)."""
+        self.changed = 0
+        """Get QOH: products whose store QOH changed."""
+        self.cancelled = False
+        self.aborted: str | None = None
+        """Why the run stopped early (the cart failed as a whole), None when it finished."""
+        self._spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - kept open
+            max_size=2 * 1024 * 1024, mode="w+", newline="", encoding="utf-8"
+        )
+        self._writer = csv.writer(self._spool)
+
+    # -- counts ----------------------------------------------------------------------------
+    @property
+    def sent(self) -> int:
+        """Items the cart took (Send) or that were applied or already equal (Get)."""
+        return self.counts[SyncStatus.OK]
+
+    @property
+    def not_found(self) -> int:
+        return self.counts[SyncStatus.NOT_FOUND]
+
+    @property
+    def not_tracked(self) -> int:
+        return self.counts[SyncStatus.NOT_TRACKED]
+
+    @property
+    def errors(self) -> int:
+        return self.counts[SyncStatus.ERROR]
+
+    @property
+    def skipped(self) -> int:
+        return self.counts[SyncStatus.SKIPPED]
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def complete(self) -> bool:
+        return not self.cancelled and self.aborted is None
+
+    # -- rows ------------------------------------------------------------------------------
+    def add(self, item: SyncItem) -> None:
+        self.counts[item.status] += 1
+        self._writer.writerow(
+            [
+                item.sku,
+                item.cart_sku,
+                "" if item.store_qoh is None else item.store_qoh,
+                item.status.value,
+                item.message,
+                "" if item.cart_qoh is None else item.cart_qoh,
+            ]
+        )
+
+    def items(self) -> Iterator[SyncItem]:
+        """Every row, in the order the SKUs were handled."""
+        self._spool.flush()
+        self._spool.seek(0)
+        try:
+            for row in csv.reader(self._spool):
+                sku, cart_sku, store_qoh, status, message, cart_qoh = row
+                yield SyncItem(
+                    sku,
+                    cart_sku,
+                    _opt_int(store_qoh),
+                    SyncStatus(status),
+                    message,
+                    _opt_int(cart_qoh),
+                )
+        finally:
+            self._spool.seek(0, 2)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the per-SKU report with a header line; returns the path."""
+        target = Path(path)
+        with target.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(_FIELDS)
+            for item in self.items():
+                writer.writerow(
+                    [
+                        item.sku,
+                        item.cart_sku,
+                        "" if item.store_qoh is None else item.store_qoh,
+                        item.status.value,
+                        item.message,
+                        "" if item.cart_qoh is None else item.cart_qoh,
+                    ]
+                )
+        return target
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "cart": self.cart,
+            "total": self.total,
+            "ok": self.sent,
+            "not_found": self.not_found,
+            "not_tracked": self.not_tracked,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "created": self.created,
+            "changed": self.changed,
+            "cancelled": self.cancelled,
+            "aborted": self.aborted,
+        }
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+# -- shared checks --------------------------------------------------------------------------
+def _cart_for(
+    store: Store, cart_name: str, *, push: bool, force: bool
+) -> tuple[CartInfo, dict[str, Any]]:
+    """The cart's snapshot and connector settings, after the manual-update rules."""
+    with store.read() as session:
+        cart = snapshot(get_cart(session, cart_name))
+        synch = bool(params.get(session, "SynchQOH"))
+        settings = connector_settings(session, cart)
+    found = platform(cart.platform)
+    button = "Send QOH To Website" if push else "Get QOH From Website"
+    if not (found.capabilities.push if push else found.capabilities.pull):
+        raise InputError(
+            f"{cart.name} is a {found.label} cart, which has no [{button}]: the platform "
+            f"cannot {'take quantities from' if push else 'list its quantities for'} SEOM Desktop"
+        )
+    if synch and cart.sync_inventory and not force:
+        raise InputError(
+            f"[{button}] is for the initial synchronization, before real-time inventory "
+            f"synchronization is turned on, and {cart.name} is synchronized in real time "
+            "(SynchQOH is TRUE and its Synchronize Inventory box is ticked). Clear the box "
+            "first, or force the operation if you are sure"
+        )
+    return cart, settings
+
+
+def _open(cart: CartInfo, settings: dict[str, Any], connector: Connector | None) -> Connector:
+    return connector if connector is not None else connector_for(cart, **settings)
+
+
+# -- Send QOH -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Outgoing:
+    sku: str
+    cart_sku: str
+    qoh: int
+
+
+def _sync_filter() -> Any:
+    """Web Fields: no row, or a row with sync_qoh on."""
+    return or_(WebField.id.is_(None), WebField.sync_qoh.is_(True))
+
+
+def _web_join(cart_id: int) -> Any:
+    return and_(WebField.product_id == Product.id, WebField.cart_id == cart_id)
+
+
+def _count_synchronized(store: Store, cart_id: int) -> int:
+    with store.read() as session:
+        return int(
+            session.scalar(
+                select(func.count(Product.id))
+                .outerjoin(WebField, _web_join(cart_id))
+                .where(_sync_filter())
+            )
+            or 0
+        )
+
+
+def _synchronized_products(
+    store: Store, cart_id: int, page: int = STORE_PAGE
+) -> Iterator[_Outgoing]:
+    """Every product synchronized with the cart, by keyset pages of product ids, each page in
+    its own short read transaction."""
+    last_id = 0
+    while True:
+        with store.read() as session:
+            rows = session.execute(
+                select(Product.id, Product.sku, Product.qoh, WebField.cart_sku)
+                .outerjoin(WebField, _web_join(cart_id))
+                .where(Product.id > last_id, _sync_filter())
+                .order_by(Product.id)
+                .limit(page)
+            ).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        for _id, sku, qoh, cart_sku in rows:
+            yield _Outgoing(sku, cart_sku or sku, qoh)
+
+
+def _batches(items: Iterator[_Outgoing], size: int) -> Iterator[list[_Outgoing]]:
+    batch: list[_Outgoing] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_STATUS = {
+    ItemStatus.OK: SyncStatus.OK,
+    ItemStatus.NOT_FOUND: SyncStatus.NOT_FOUND,
+    ItemStatus.NOT_TRACKED: SyncStatus.NOT_TRACKED,
+    ItemStatus.ERROR: SyncStatus.ERROR,
+}
+
+
+def send_qoh(
+    store: Store,
+    cart_name: str,
+    workstation: str,
+    *,
+    max_items: int | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    force: bool = False,
+    connector: Connector | None = None,
+) -> SyncReport:
+    """[Send QOH To Website]: push the store's QOH of every synchronized product to the cart.
+
+    Nothing in the store changes (``workstation`` is recorded in the log only). A whole-batch
+    failure is retried once when the cart calls it transient (absolute quantities are safe to
+    send again); a second failure stops the run and is given in :attr:`SyncReport.aborted`.
+    """
+    cart, settings = _cart_for(store, cart_name, push=True, force=force)
+    if max_items is not None:
+        if max_items < 1:
+            raise InputError(
+                f"the maximum number of items to send must be at least 1, not {max_items}"
+            )
+        cart = dataclasses.replace(cart, max_items_per_send=max_items)
+    report = SyncReport("send", cart.name)
+    report.total = _count_synchronized(store, cart.id)
+    log.info("%s: Send QOH to %s, %d products", workstation, cart.name, report.total)
+    own = connector is None
+    conn = _open(cart, settings, connector)
+    try:
+        size = max(1, min(conn.max_batch, cart.max_items_per_send))
+        for batch in _batches(_synchronized_products(store, cart.id), size):
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+            sets = [QohSet(item.cart_sku, item.qoh) for item in batch]
+            try:
+                results = _set_with_retry(conn, sets)
+            except CartError as exc:
+                for item in batch:
+                    report.add(
+                        SyncItem(item.sku, item.cart_sku, item.qoh, SyncStatus.ERROR, str(exc))
+                    )
+                report.aborted = f"stopped after {report.done} of {report.total} products: {exc}"
+                break
+            for item, result in zip(batch, results, strict=True):
+                report.add(_sent_item(item, result))
+            if progress is not None:
+                progress(report.done, report.total)
+    finally:
+        if own:
+            conn.close()
+    log.info("%s: Send QOH to %s: %s", workstation, cart.name, report.summary())
+    return report
+
+
+def _set_with_retry(conn: Connector, sets: Sequence[QohSet]) -> list[ItemResult]:
+    try:
+        return conn.set_qoh(sets)
+    except CartError as exc:
+        if not exc.transient:
+            raise
+        log.info("%s: a batch failed (%s); sending it once more", conn.cart.name, exc)
+        return conn.set_qoh(sets)
+
+
+def _sent_item(item: _Outgoing, result: ItemResult) -> SyncItem:
+    return SyncItem(
+        item.sku,
+        item.cart_sku,
+        item.qoh,
+        _STATUS[result.status],
+        result.message,
+        result.cart_qoh,
+    )
+
+
+# -- Get QOH --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Known:
+    sku: str
+    synchronized: bool
+
+
+def _map_cart_skus(session: Session, cart_id: int, cart_skus: Sequence[str]) -> dict[str, _Known]:
+    """Cart SKU -> the store product it is (Web Fields: an explicit cart SKU first, else a
+    product with the same SKU and no other cart SKU)."""
+    found: dict[str, _Known] = {}
+    unique = list(dict.fromkeys(cart_skus))
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        explicit = session.execute(
+            select(WebField.cart_sku, Product.sku, WebField.sync_qoh)
+            .join(Product, Product.id == WebField.product_id)
+            .where(WebField.cart_id == cart_id, WebField.cart_sku.in_(chunk))
+            .order_by(Product.id)
+        )
+        for cart_sku, sku, sync in explicit:
+            if cart_sku:
+                found.setdefault(cart_sku, _Known(sku, bool(sync)))
+        same = session.execute(
+            select(Product.sku, WebField.cart_sku, WebField.sync_qoh)
+            .outerjoin(WebField, _web_join(cart_id))
+            .where(Product.sku.in_(chunk))
+        )
+        for sku, cart_sku, sync in same:
+            if not cart_sku:
+                found.setdefault(sku, _Known(sku, True if sync is None else bool(sync)))
+    return found
+
+
+def get_qoh(
+    store: Store,
+    cart_name: str,
+    workstation: str,
+    *,
+    create_new: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    force: bool = False,
+    connector: Connector | None = None,
+) -> SyncReport:
+    """[Get QOH From Website]: set the store's QOH from the cart, a cart page per write
+    transaction (see the module docstring)."""
+    cart, settings = _cart_for(store, cart_name, push=False, force=force)
+    report = SyncReport("get", cart.name)
+    log.info("%s: Get QOH from %s", workstation, cart.name)
+    own = connector is None
+    conn = _open(cart, settings, connector)
+    try:
+        pages = conn.iter_qoh()
+        while True:
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
+            try:
+                page = next(pages)
+            except StopIteration:
+                break
+            except CartError as exc:
+                report.aborted = f"stopped after {report.done} products: {exc}"
+                break
+            for item in _apply_page(
+                store, cart, page, workstation, create_new=create_new, report=report
+            ):
+                report.add(item)
+            if progress is not None:
+                progress(report.done, report.total)
+    finally:
+        if own:
+            conn.close()
+    log.info("%s: Get QOH from %s: %s", workstation, cart.name, report.summary())
+    return report
+
+
+def _apply_page(
+    store: Store,
+    cart: CartInfo,
+    page: Sequence[CartQoh],
+    workstation: str,
+    *,
+    create_new: bool,
+    report: SyncReport,
+) -> list[SyncItem]:
+    """One cart page in one write transaction; the rows are reported once it commits."""
+    items: list[SyncItem] = []
+    created = changed = 0
+    new: set[str] = set()
+    with store.write() as session:
+        known = _map_cart_skus(session, cart.id, [q.sku for q in page])
+        for entry in page:
+            product = known.get(entry.sku)
+            if product is None:
+                if not create_new:
+                    items.append(
+                        SyncItem(
+                            "",
+                            entry.sku,
+                            None,
+                            SyncStatus.NOT_FOUND,
+                            "not in the store (Create Records for New Products is off)",
+                            entry.qoh,
+                        )
+                    )
+                    continue
+                try:
+                    info = products.add_product(session, entry.sku, workstation, name=entry.sku)
+                except SeomError as exc:
+                    items.append(
+                        SyncItem("", entry.sku, None, SyncStatus.ERROR, str(exc), entry.qoh)
+                    )
+                    continue
+                created += 1
+                new.add(info.sku)
+                product = _Known(info.sku, True)
+                known[entry.sku] = product
+            if not product.synchronized:
+                items.append(
+                    SyncItem(
+                        product.sku,
+                        entry.sku,
+                        None,
+                        SyncStatus.SKIPPED,
+                        "not synchronized with this cart (Web Fields)",
+                        entry.qoh,
+                    )
+                )
+                continue
+            current = session.scalar(select(Product.qoh).where(Product.sku == product.sku))
+            if entry.qoh is None:
+                items.append(
+                    SyncItem(
+                        product.sku,
+                        entry.sku,
+                        current,
+                        SyncStatus.NOT_TRACKED,
+                        ("new product; " if product.sku in new else "")
+                        + "the cart does not track this item's stock; QOH left unchanged",
+                    )
+                )
+                continue
+            if entry.qoh < 0 or entry.qoh > MAX_QUANTITY:
+                items.append(
+                    SyncItem(
+                        product.sku,
+                        entry.sku,
+                        current,
+                        SyncStatus.ERROR,
+                        f"the cart has {entry.qoh}, which cannot be a quantity on hand; "
+                        "not applied",
+                        entry.qoh,
+                    )
+                )
+                continue
+            prefix = "new product; " if product.sku in new else ""
+            if current == entry.qoh:
+                items.append(
+                    SyncItem(
+                        product.sku,
+                        entry.sku,
+                        current,
+                        SyncStatus.OK,
+                        prefix + "unchanged",
+                        entry.qoh,
+                    )
+                )
+                continue
+            applied = apply_change(
+                session,
+                QohChange(product.sku, Source.GET_QOH, set_to=entry.qoh, origin_cart_id=cart.id),
+                workstation,
+            )
+            changed += 1
+            items.append(
+                SyncItem(
+                    product.sku,
+                    entry.sku,
+                    applied.qoh_after,
+                    SyncStatus.OK,
+                    f"{prefix}{applied.qoh_before} -> {applied.qoh_after}",
+                    entry.qoh,
+                )
+            )
+    report.created += created
+    report.changed += changed
+    return items
