@@ -38,7 +38,7 @@ from seom_desktop.sandbox import start_sandbox
 from seom_desktop.stack.engine import StackController
 from seom_desktop.store import carts as cart_records
 from seom_desktop.store import open_store, params
-from seom_desktop.store.models import StackRow, StackSend, StackStatus
+from seom_desktop.store.models import Cart, StackRow, StackSend, StackStatus
 
 CARTS = {
     "Shop": (
@@ -124,17 +124,32 @@ def latency_run(folder: Path, seconds: float, rate: float) -> dict[str, Any]:
                 time.sleep(0.2)
             with store.read() as session:
                 rows = session.execute(
-                    select(StackRow.created_at, StackRow.sent_at).where(
+                    select(StackRow.created_at, StackRow.sent_at, StackRow.cart_id).where(
                         StackRow.status == StackStatus.SENT.value
                     )
                 ).all()
+                phases = session.execute(
+                    select(StackRow.created_at, StackSend.created_at, StackRow.sent_at)
+                    .join(StackSend, StackSend.id == StackRow.send_id)
+                    .where(StackRow.status == StackStatus.SENT.value)
+                ).all()
+                names = dict(session.execute(select(Cart.id, Cart.name)).all())
                 sends = session.scalar(select(func.count()).select_from(StackSend))
     finally:
         controller.terminate()
         controller.wait(30)
         for cart in sandboxes.values():
             cart.stop()
-    latencies = [(s - c).total_seconds() * 1000 for c, s in rows]
+    latencies = [(s - c).total_seconds() * 1000 for c, s, _ in rows]
+    per_cart = {
+        names[cart_id]: {
+            k: round(v, 1)
+            for k, v in percentiles(
+                [(s - c).total_seconds() * 1000 for c, s, cid in rows if cid == cart_id]
+            ).items()
+        }
+        for cart_id in names
+    }
     return {
         "workstations": 2,
         "carts": len(CARTS),
@@ -144,6 +159,19 @@ def latency_run(folder: Path, seconds: float, rate: float) -> dict[str, Any]:
         "rows_delivered": len(rows),
         "sends": sends,
         "latency_ms": {k: round(v, 1) for k, v in percentiles(latencies).items()},
+        "latency_ms_per_cart": per_cart,
+        "waiting_to_be_claimed_ms": {
+            k: round(v, 1)
+            for k, v in percentiles(
+                [(claim - made).total_seconds() * 1000 for made, claim, _ in phases]
+            ).items()
+        },
+        "claim_to_confirmed_ms": {
+            k: round(v, 1)
+            for k, v in percentiles(
+                [(sent - claim).total_seconds() * 1000 for _, claim, sent in phases]
+            ).items()
+        },
     }
 
 

@@ -2,11 +2,13 @@
 
 ``POST {shop}/admin/api/2026-04/graphql.json`` with the ``X-Shopify-Access-Token`` header.
 
-* Real-time changes (deltas) use ``inventoryAdjustQuantities`` with the directive
-  ``@idempotent(key:)`` set to the web-stack row's key (:attr:`QohDelta.key`), sent unchanged
-  on every retry: after a lost answer a re-send returns the original result instead of
-  applying twice. Each delta is its own aliased mutation in one request, so each has its own
-  key and Shopify's all-or-nothing rule for a mutation can only ever fail that one item.
+* Real-time changes (deltas) go as ONE ``inventoryAdjustQuantities`` mutation per batch (up to
+  250 changes: a burst of 50,000 stack rows over 5,000 SKUs is 20 requests). Its
+  ``@idempotent(key:)`` is derived from the items' own keys (:attr:`QohDelta.key`, fixed per
+  item by the stack controller), so the same items always travel under the same key: after a
+  lost answer a re-send returns the original result instead of applying twice. A mutation
+  applies all or nothing; when Shopify refuses some items (userErrors naming
+  ``changes[i]``), those are reported and the rest are sent again under the key of the rest.
   ``IDEMPOTENCY_CONCURRENT_REQUEST`` (the first attempt still runs) is retried with the same
   key after a pause; ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`` is reported in
   :attr:`ItemResult.code` so the caller can retry with a new key.
@@ -63,8 +65,8 @@ ID_NODE_COST = 2
 DEFAULT_BUCKET = 1000.0
 BUCKET_SHARE = 0.8
 """A page may use this share of the bucket, leaving room for cost estimates to be off."""
-ADJUST_PER_REQUEST = 20
-"""Aliased adjust mutations per request (10 points each)."""
+SCAN_THRESHOLD = 100
+"""Unknown SKUs above which one scan of the catalogue's ids beats ``sku:`` searches."""
 SEARCH_CHUNK = 50
 """SKUs per ``sku:`` search."""
 CONCURRENT_RETRIES = 3
@@ -136,19 +138,20 @@ query SeomOrderByName($query: String) {
 }"""
 
 
-def _adjust_document(count: int) -> str:
-    """One aliased ``inventoryAdjustQuantities`` per delta, each with its own key."""
-    params = ", ".join(
-        f"$i{n}: InventoryAdjustQuantitiesInput!, $k{n}: String!" for n in range(count)
-    )
-    fields = "\n".join(
-        f"  a{n}: inventoryAdjustQuantities(input: $i{n}) @idempotent(key: $k{n}) {{\n"
-        '    inventoryAdjustmentGroup { changes(quantityNames: ["available"]) '
-        "{ name delta quantityAfterChange } }\n"
-        "    userErrors { field message code }\n  }"
-        for n in range(count)
-    )
-    return f"mutation SeomAdjust({params}) {{\n{fields}\n}}"
+ADJUST_QUANTITIES = """
+mutation SeomAdjust($input: InventoryAdjustQuantitiesInput!, $key: String!) {
+  inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup {
+      changes(quantityNames: ["available"]) { name delta quantityAfterChange item { id } }
+    }
+    userErrors { field message code }
+  }
+}"""
+
+
+def batch_key(keys: Sequence[str]) -> str:
+    """The idempotency key of a batch of deltas: a function of its items' keys only."""
+    return str(uuid.uuid5(KEY_NAMESPACE, "adjust:" + "|".join(sorted(keys))))
 
 
 def _search(skus: Sequence[str]) -> str:
@@ -191,6 +194,7 @@ class ShopifyConnector(HttpConnector):
         option = cart.options.get("location_id", "").strip()
         self._location: str | None = _as_gid(option, "Location") if option else None
         self._variants: dict[str, _Variant] = {}
+        self._ids_scanned = False
 
     # -- transport -------------------------------------------------------------------------
     def _throttled(self, answer: HttpAnswer) -> float | None:
@@ -580,6 +584,17 @@ class ShopifyConnector(HttpConnector):
     # -- real-time deltas ------------------------------------------------------------------
     def _item_ids(self, skus: Sequence[str]) -> dict[str, _Variant]:
         missing = [s for s in dict.fromkeys(skus) if s not in self._variants]
+        if len(missing) > SCAN_THRESHOLD and not self._ids_scanned:
+            # Many unknown SKUs (a cold start after a burst): page through the catalogue's
+            # ids, 250 variants a request, instead of one search per 50 SKUs.
+            cursor: str | None = None
+            size = self.page_size(ID_NODE_COST)
+            while True:
+                _, cursor = self._variant_page(after=cursor, search=None, levels=False, first=size)
+                if cursor is None:
+                    break
+            self._ids_scanned = True
+            missing = [s for s in missing if s not in self._variants]
         if missing:
             self._lookup(missing, levels=False)
         return {s: self._variants[s] for s in skus if s in self._variants}
@@ -600,39 +615,24 @@ class ShopifyConnector(HttpConnector):
                 )
             else:
                 pending.append((n, item, variant))
-        first_request = True
-        for start in range(0, len(pending), ADJUST_PER_REQUEST):
-            chunk = pending[start : start + ADJUST_PER_REQUEST]
-            try:
-                results.update(self._adjust_chunk(chunk))
-            except CartError as exc:
-                if first_request:
-                    raise
-                for n, item, _ in pending[start:]:
-                    results[n] = ItemResult(
-                        item.sku,
-                        ItemStatus.ERROR,
-                        str(exc),
-                        transient=exc.transient,
-                        applied_unknown=exc.applied_unknown,
-                    )
-                break
-            first_request = False
+        results.update(self._adjust_batch(pending))
         return [results[n] for n in range(len(items))]
 
-    def _adjust_chunk(self, chunk: list[tuple[int, QohDelta, _Variant]]) -> dict[int, ItemResult]:
-        """Send these deltas, each its own aliased mutation under its own key; retry the ones
-        Shopify says are still running (same key) a few times."""
+    def _adjust_batch(self, pending: list[tuple[int, QohDelta, _Variant]]) -> dict[int, ItemResult]:
+        """One mutation for the batch; refused items are reported and the rest re-sent under
+        the key of the rest; items still being applied are asked for again (same key)."""
         results: dict[int, ItemResult] = {}
         location = self.location()
-        todo = list(chunk)
-        for attempt in range(CONCURRENT_RETRIES + 1):
-            variables: dict[str, Any] = {}
-            for alias, (_n, item, variant) in enumerate(todo):
-                variables[f"i{alias}"] = {
+        todo = list(pending)
+        concurrent = 0
+        first_request = True
+        while todo:
+            key = batch_key([item.key for _n, item, _v in todo])
+            variables: dict[str, Any] = {
+                "input": {
                     "name": self.quantity_name,
                     "reason": "correction",
-                    "referenceDocumentUri": f"gid://seom-desktop/WebStack/{item.key}",
+                    "referenceDocumentUri": f"gid://seom-desktop/WebStackBatch/{key}",
                     "changes": [
                         {
                             "inventoryItemId": variant.item_id,
@@ -640,82 +640,90 @@ class ShopifyConnector(HttpConnector):
                             "delta": item.delta,
                             "changeFromQuantity": None,
                         }
+                        for _n, item, variant in todo
                     ],
-                }
-                variables[f"k{alias}"] = item.key
+                },
+                "key": key,
+            }
             what = f"inventoryAdjustQuantities of {len(todo)} changes"
-            data, errors = self._graphql(
-                _adjust_document(len(todo)),
-                variables,
-                what,
-                mutating=True,
-                cost=MUTATION_COST * len(todo),
-            )
-            alias_errors: dict[int, dict[str, Any]] = {}
-            general: list[dict[str, Any]] = []
-            for error in errors:
-                path = error.get("path")
-                if isinstance(path, list) and path and str(path[0]).startswith("a"):
-                    try:
-                        alias_errors[int(str(path[0])[1:])] = error
-                        continue
-                    except ValueError:
-                        pass
-                general.append(error)
-            if general and not any(data.get(f"a{a}") for a in range(len(todo))):
-                raise self._errors_to_cart_error(general, what)
-            again: list[tuple[int, QohDelta, _Variant]] = []
-            for alias, entry in enumerate(todo):
-                n, item, _variant = entry
-                payload = data.get(f"a{alias}")
-                if payload is None:
-                    error = alias_errors.get(alias) or (general[0] if general else {})
-                    code = str((error.get("extensions") or {}).get("code") or "")
+            try:
+                data, errors = self._graphql(
+                    ADJUST_QUANTITIES, variables, what, mutating=True, cost=MUTATION_COST
+                )
+            except CartError as exc:
+                if first_request:
+                    raise
+                for n, item, _variant in todo:
                     results[n] = ItemResult(
                         item.sku,
                         ItemStatus.ERROR,
-                        self.redact(str(error.get("message") or "no result")),
-                        code=code,
+                        str(exc),
+                        transient=exc.transient,
+                        applied_unknown=exc.applied_unknown,
                     )
-                    continue
-                user_errors = payload.get("userErrors") or []
-                if not user_errors:
-                    results[n] = ItemResult(item.sku, ItemStatus.OK, cart_qoh=self._after(payload))
-                elif user_errors[0].get("code") == "IDEMPOTENCY_CONCURRENT_REQUEST":
-                    again.append(entry)
-                else:
-                    results[n] = self._user_error_result(item.sku, user_errors[0])
-            todo = again
-            if not todo:
-                break
-            if attempt < CONCURRENT_RETRIES:
+                return results
+            first_request = False
+            payload = data.get("inventoryAdjustQuantities")
+            if payload is None:
+                raise self._errors_to_cart_error(errors, what)
+            user_errors = payload.get("userErrors") or []
+            if not user_errors:
+                after = self._after_by_item(payload)
+                for n, item, variant in todo:
+                    results[n] = ItemResult(
+                        item.sku, ItemStatus.OK, cart_qoh=after.get(variant.item_id)
+                    )
+                return results
+            codes = {str(e.get("code") or "") for e in user_errors}
+            if codes == {"IDEMPOTENCY_CONCURRENT_REQUEST"} and concurrent < CONCURRENT_RETRIES:
+                concurrent += 1
                 self.log.info(
                     "%s: %d changes still being applied by Shopify; asking again",
                     self.cart.name,
                     len(todo),
                 )
-                self.http.limiter.pause(CONCURRENT_PAUSE * (attempt + 1))
-        for n, item, _variant in todo:
-            results[n] = ItemResult(
-                item.sku,
-                ItemStatus.ERROR,
-                "Shopify is still applying an earlier attempt of this change; retry later "
-                "with the same key",
-                code="IDEMPOTENCY_CONCURRENT_REQUEST",
-                transient=True,
-                applied_unknown=True,
-            )
+                self.http.limiter.pause(CONCURRENT_PAUSE * concurrent)
+                continue
+            refused: dict[int, dict[str, Any]] = {}
+            for error in user_errors:
+                index = self._field_index(error.get("field"), "changes")
+                if index is not None and 0 <= index < len(todo):
+                    refused.setdefault(index, error)
+            if not refused:
+                # Nothing points at an item: the whole batch is refused for one reason.
+                error = user_errors[0]
+                for n, item, _variant in todo:
+                    result = self._user_error_result(item.sku, error)
+                    if error.get("code") == "IDEMPOTENCY_CONCURRENT_REQUEST":
+                        result = ItemResult(
+                            item.sku,
+                            ItemStatus.ERROR,
+                            "Shopify is still applying an earlier attempt of this change; "
+                            "retry later with the same key",
+                            code="IDEMPOTENCY_CONCURRENT_REQUEST",
+                            transient=True,
+                            applied_unknown=True,
+                        )
+                    results[n] = result
+                return results
+            for index, error in refused.items():
+                n, item, _variant = todo[index]
+                results[n] = self._user_error_result(item.sku, error)
+            todo = [entry for index, entry in enumerate(todo) if index not in refused]
         return results
 
-    def _after(self, payload: dict[str, Any]) -> int | None:
+    def _after_by_item(self, payload: dict[str, Any]) -> dict[str, int]:
         group = payload.get("inventoryAdjustmentGroup") or {}
+        after: dict[str, int] = {}
         for change in group.get("changes") or []:
+            item = (change.get("item") or {}).get("id")
             if (
-                change.get("name") == self.quantity_name
+                item
+                and change.get("name") == self.quantity_name
                 and change.get("quantityAfterChange") is not None
             ):
-                return int(change["quantityAfterChange"])
-        return None
+                after[str(item)] = int(change["quantityAfterChange"])
+        return after
 
     # -- orders ----------------------------------------------------------------------------
     def new_orders(self, after: str | None, batch: int) -> list[CartOrder]:

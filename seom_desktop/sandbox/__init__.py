@@ -6,6 +6,9 @@ and enforces its rules, so a connector that misreads the protocol fails in tests
 - ``generic``: the Stone Edge generic cart script (:mod:`.generic`)
 - ``shopify``: Shopify Admin GraphQL 2026-04 (:mod:`.shopify`)
 - ``woocommerce``: WooCommerce REST v3 (:mod:`.woocommerce`)
+- ``bigcommerce``: BigCommerce v3 Inventory + v2 Orders (:mod:`.bigcommerce`)
+- ``miva``: Miva JSON API with multicall and baskets (:mod:`.miva`)
+- ``magento``: Magento 2 / Adobe Commerce REST with MSI source items (:mod:`.magento`)
 
 Faults (:mod:`.faults`), the catalogue (:mod:`.catalog`) and the server (:mod:`.base`) are
 shared. Usage::
@@ -25,9 +28,12 @@ from types import FrameType
 from typing import Any, TextIO
 
 from .base import SandboxCart
+from .bigcommerce import BigCommerceCart
 from .catalog import CatalogSource
 from .faults import FaultSpec, parse_faults
 from .generic import GenericCart
+from .magento import MagentoCart
+from .miva import MivaCart
 from .shopify import ShopifyCart
 from .woocommerce import WooCommerceCart
 
@@ -35,12 +41,18 @@ PLATFORMS: dict[str, type[SandboxCart]] = {
     "generic": GenericCart,
     "shopify": ShopifyCart,
     "woocommerce": WooCommerceCart,
+    "bigcommerce": BigCommerceCart,
+    "miva": MivaCart,
+    "magento": MagentoCart,
 }
 
 __all__ = [
     "PLATFORMS",
+    "BigCommerceCart",
     "FaultSpec",
     "GenericCart",
+    "MagentoCart",
+    "MivaCart",
     "SandboxCart",
     "ShopifyCart",
     "WooCommerceCart",
@@ -65,7 +77,8 @@ def create_sandbox(
     **options: Any,
 ) -> SandboxCart:
     """Build (without starting) the sandbox of ``platform``; ``options`` go to its class
-    (e.g. ``rate_limit_rps``, ``restore_rate``, ``max_items``, ``variations``)."""
+    (e.g. ``rate_limit_rps``, ``restore_rate``, ``max_items``, ``variations``,
+    ``rate_limit_quota``, ``partial_after``, ``input_limit``)."""
     try:
         cls = PLATFORMS[platform]
     except KeyError:

@@ -25,12 +25,18 @@ Control endpoints (JSON):
 - ``GET /_sandbox/orders`` -> the orders, ``GET /_sandbox/stats`` -> counters,
   ``GET|POST /_sandbox/faults`` -> read / replace the fault spec (body: the spec as text or
   ``{"faults": "..."}``), ``POST /_sandbox/reset`` -> initial catalogue, no orders, zero stats.
+
+A platform may add control endpoints of its own (:meth:`SandboxCart.control`, e.g. Miva's
+baskets) and a section of its own to the statistics (:meth:`SandboxCart.platform_stats`, shown
+under the platform's name). Platforms without idempotency keys record every applied delta in a
+:class:`DeltaLog`, so a test can see a finished delta that was sent (and applied) twice.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import math
@@ -217,6 +223,55 @@ class Stats:
             }
 
 
+def fingerprint(payload: Any) -> str:
+    """A short, stable hash of a JSON-able payload (keys sorted), for :class:`DeltaLog`."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class DeltaLog:
+    """Every relative change a platform without idempotency keys applied.
+
+    Each application is recorded under ``(sku, fingerprint)``, the fingerprint being the hash
+    of what the client sent (a whole request body, or one multicall operation). The same
+    fingerprint applied twice to the same SKU is a *duplicate*: either a client re-sent a
+    delta whose first attempt had in fact been applied (the bug this catches), or it sent two
+    byte-identical deltas on purpose (make them differ, e.g. by a reason, to tell them apart).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts: Counter[tuple[str, str]] = Counter()
+            self.applications = 0
+
+    def record(self, sku: str, fp: str) -> None:
+        with self._lock:
+            self._counts[(sku, fp)] += 1
+            self.applications += 1
+
+    def count(self, sku: str, fp: str) -> int:
+        with self._lock:
+            return self._counts.get((sku, fp), 0)
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            dups = sorted((k for k, n in self._counts.items() if n > 1))
+            return {
+                "applications": self.applications,
+                "distinct": len(self._counts),
+                "duplicates": [
+                    {"sku": sku, "fingerprint": fp, "count": self._counts[(sku, fp)]}
+                    for sku, fp in dups
+                ],
+                "duplicate_count": len(dups),
+                "duplicate_skus": sorted({sku for sku, _ in dups}),
+            }
+
+
 class _Server(ThreadingHTTPServer):
     """ThreadingHTTPServer that remembers its open connections so stop() can close them."""
 
@@ -361,6 +416,23 @@ class SandboxCart:
     def describe(self) -> list[str]:
         """Lines printed by ``run_sandbox``: endpoints and credentials."""
         return [f"user: {self.user}", f"secret: {self.secret}"]
+
+    def control(self, name: str, request: Request) -> Response | None:
+        """Hook: answer a platform control endpoint ``/_sandbox/<name>`` (None: not mine).
+        A ValueError becomes a 400 answer."""
+        return None
+
+    def platform_stats(self) -> dict[str, Any]:
+        """Hook: platform counters, served under the platform's name in ``/_sandbox/stats``."""
+        return {}
+
+    def stats_json(self) -> dict[str, Any]:
+        """What ``GET /_sandbox/stats`` answers."""
+        data = self.stats.to_json()
+        extra = self.platform_stats()
+        if extra:
+            data[self.platform] = extra
+        return data
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -600,7 +672,7 @@ class SandboxCart:
                     orders = [o.to_json() for o in self.catalog.orders]
                 return Response.json({"orders": orders})
             if name == "stats" and method == "GET":
-                return Response.json(self.stats.to_json())
+                return Response.json(self.stats_json())
             if name == "faults" and method in ("GET", "POST"):
                 if method == "POST":
                     self.set_faults(self._spec_from_body(request))
@@ -608,6 +680,9 @@ class SandboxCart:
             if name == "reset" and method == "POST":
                 self.reset()
                 return Response.json({"reset": True})
+            extra = self.control(name, request)
+            if extra is not None:
+                return extra
         except ValueError as exc:
             return Response.json({"error": str(exc)}, 400)
         return Response.json({"error": f"no control endpoint {method} {request.path}"}, 404)

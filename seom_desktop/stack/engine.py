@@ -167,6 +167,8 @@ class StackController:
         self._connector_lock = threading.Lock()
         self._last_heartbeat = 0.0
         self._registered = False
+        self._claims = 0
+        """Sends claimed so far (fresh or in doubt): run_once's measure of progress."""
         self.wake = threading.Event()
         """Set to make the run loop look at the stack now (new rows, a finished send)."""
         self.holding = False
@@ -232,36 +234,57 @@ class StackController:
 
     # -- one pass --------------------------------------------------------------------------
     def tick(self) -> int:
-        """Heartbeat, hold the lease, dispatch carts with due rows. Returns carts dispatched."""
+        """Heartbeat, hold the lease, dispatch carts with due rows. Returns carts dispatched.
+
+        A pass writes to the store only when a heartbeat is due or the lease looks free:
+        every commit wakes every controller watching the store, so a pass that wrote each
+        time would wake itself (and the others) in a loop and compete with the clerks for
+        the write lock.
+        """
         self.register()
         self._reap()
-        with self.store.write() as session:
+        with self.store.read() as session:
             settings = self.read_settings(session)
-            self.settings = settings
-            if self.require_shared and not settings.shared:
-                raise SeomError(
-                    "SharedStackController is FALSE, so there is no shared stack to send; "
-                    "set it TRUE first (seom-desktop param set SharedStackController TRUE)"
-                )
             scope = lease.SHARED if settings.shared else lease.local_scope(self.workstation)
-            now_mono = time.monotonic()
-            if now_mono - self._last_heartbeat >= self.heartbeat_every:
-                lease.heartbeat(session, self.token)
-                self._last_heartbeat = now_mono
-            holding = lease.try_acquire(
-                session,
-                scope,
-                self.token,
-                self.workstation,
-                failover=settings.failover,
-                designated=settings.designated if settings.shared else "",
-            )
+            state = lease.lease_state(session, scope)
             paused = bool(
                 session.scalar(
                     select(Workstation.paused).where(Workstation.name == self.workstation)
                 )
             )
-            due = self._due_carts(session, settings, scope) if holding and not paused else []
+        self.settings = settings
+        if self.require_shared and not settings.shared:
+            raise SeomError(
+                "SharedStackController is FALSE, so there is no shared stack to send; "
+                "set it TRUE first (seom-desktop param set SharedStackController TRUE)"
+            )
+        designated = settings.designated if settings.shared else ""
+        holding = state.holder_token == self.token
+        heartbeat_due = time.monotonic() - self._last_heartbeat >= self.heartbeat_every
+        may_take = not holding and (
+            not state.fresh(utcnow(), settings.failover)
+            or (
+                designated.casefold() == self.workstation.casefold()
+                and (state.holder_workstation or "").casefold() != designated.casefold()
+            )
+        )
+        if heartbeat_due or may_take:
+            with self.store.write() as session:
+                if heartbeat_due:
+                    lease.heartbeat(session, self.token)
+                    self._last_heartbeat = time.monotonic()
+                holding = lease.try_acquire(
+                    session,
+                    scope,
+                    self.token,
+                    self.workstation,
+                    failover=settings.failover,
+                    designated=designated,
+                )
+        due: list[int] = []
+        if holding and not paused:
+            with self.store.read() as session:
+                due = self._due_carts(session, settings, scope)
         if holding != self.holding or scope != self.scope:
             self.holding, self.scope = holding, scope
             self._emit(Event("lease", message=f"{'holding' if holding else 'not holding'} {scope}"))
@@ -386,10 +409,15 @@ class StackController:
             self.close()
 
     def run_once(self, max_wait: float = 60.0) -> int:
-        """Send what is due, wait out retries up to ``max_wait`` seconds; the rows left."""
+        """Send what is due, wait out retries up to ``max_wait`` seconds; the rows left.
+
+        Waits (within ``max_wait``) for the lease when another controller still holds it,
+        e.g. one that was just stopped and whose heartbeat has not yet expired.
+        """
         deadline = time.monotonic() + max_wait
         try:
             while True:
+                claims_before = self._claims
                 self.wake.clear()
                 self.tick()
                 while self.busy:
@@ -397,16 +425,20 @@ class StackController:
                     self.wake.clear()
                 self._reap()
                 left = self.pending_count()
-                if left == 0 or time.monotonic() >= deadline or not self.holding:
+                remaining = deadline - time.monotonic()
+                if left == 0 or remaining <= 0:
                     return left
+                if not self.holding:
+                    time.sleep(min(0.25, remaining))
+                    continue
+                if self._claims != claims_before:
+                    continue  # progress: look again at once
                 due_in = self.next_due_in()
                 if due_in is None:
-                    # Pending but not due (held cart, review, another controller's send).
-                    self.tick()
-                    if not self.busy:
-                        return left
-                    continue
-                time.sleep(max(0.0, min(due_in, deadline - time.monotonic())) + 0.01)
+                    # Pending but nothing will become due by itself: a held cart, rows in
+                    # review, a send another live controller is resolving.
+                    return left
+                time.sleep(max(0.0, min(due_in, remaining)) + 0.01)
         finally:
             self.close()
 
@@ -431,6 +463,7 @@ class StackController:
                 claimed = self._claim(cart_id)
                 if claimed is None:
                     return sent_rows
+                self._claims += 1
                 info, connector, send = claimed
                 sent_rows += self._deliver(info, connector, send)
         finally:
@@ -674,7 +707,10 @@ class StackController:
             )
             if item.delta == 0 or (expected is not None and current == expected):
                 applied.append(item)
-            elif item.pre is not None and current == item.pre:
+            elif item.pre is None or current == item.pre:
+                # No pre-image means the request was never sent: the pre-image (and the
+                # target) are saved before sending, and an item the cart does not list is
+                # not sent (or is refused) - either way nothing was applied.
                 not_applied.append(item)
             else:
                 unclear.append(

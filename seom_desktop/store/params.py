@@ -154,7 +154,7 @@ PARAMETERS: tuple[Param, ...] = (
         30,
         "With an elected shared stack controller: seconds without a heartbeat after which "
         "another running workstation takes over.",
-        minimum=5,
+        minimum=2,
         maximum=3600,
     ),
     Param(

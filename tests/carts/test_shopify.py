@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from seom_desktop.carts.base import CartError, QohDelta, QohSet
-from seom_desktop.carts.shopify import ShopifyConnector
+from seom_desktop.carts.shopify import ShopifyConnector, batch_key
 
 from .helpers import SHOPIFY_TOKEN, FakeClock, shopify_info
 
@@ -135,7 +135,7 @@ def test_a_sale_between_read_and_set_is_read_again_and_set_once_more(sandbox) ->
     assert cart.stats.to_json()["operations"]["inventorySetQuantities"] == 2
 
 
-def test_adjust_per_item_with_the_rows_keys(sandbox) -> None:
+def test_adjust_in_one_mutation_keyed_by_its_items(sandbox) -> None:
     cart = sandbox("shopify", catalog=CATALOG)
     with connector(cart) as conn:
         results = conn.adjust_qoh(
@@ -148,7 +148,21 @@ def test_adjust_per_item_with_the_rows_keys(sandbox) -> None:
         )
     assert statuses(results) == ["ok", "not tracked", "not found", "ok"]
     assert (results[0].cart_qoh, results[3].cart_qoh) == (7, 7)
-    assert cart.stats.to_json()["idempotency"]["applications"] == {"key-a": 1, "key-b": 1}
+    stats = cart.stats.to_json()
+    assert stats["idempotency"]["applications"] == {batch_key(["key-a", "key-b"]): 1}
+    assert stats["operations"]["inventoryAdjustQuantities"] == 1
+
+
+def test_a_full_batch_of_250_changes_is_one_request(sandbox) -> None:
+    catalog = {f"S{i:03d}": 100 for i in range(250)}
+    cart = sandbox("shopify", catalog=catalog, cost_limit=False)
+    with ShopifyConnector(shopify_info(cart, max_items=250)) as conn:
+        conn.read_qoh(list(catalog))  # ids known
+        before = cart.stats.to_json()["requests"]
+        results = conn.adjust_qoh([QohDelta(sku, -1, f"k-{sku}") for sku in catalog])
+        assert cart.stats.to_json()["requests"] == before + 1
+    assert statuses(results) == ["ok"] * 250
+    assert set(cart.inventory().values()) == {99}
 
 
 def test_lost_answer_then_the_same_key_applies_once(sandbox) -> None:
@@ -165,7 +179,7 @@ def test_lost_answer_then_the_same_key_applies_once(sandbox) -> None:
     assert statuses(results) == ["ok"]
     assert cart.inventory()["A1"] == 8
     stats = cart.stats.to_json()["idempotency"]
-    assert stats["applications"] == {"row-17": 1}
+    assert stats["applications"] == {batch_key(["row-17"]): 1}
     assert stats["replays"] == 1
     assert stats["duplicate_count"] == 0
 
@@ -195,7 +209,7 @@ def test_concurrent_request_is_retried_with_the_same_key(sandbox, clock) -> None
     assert len(clock.sleeps) == 3  # asked again three times, waiting in between
     assert statuses(outcome[0]) == ["ok"]
     assert cart.inventory()["A1"] == 9
-    assert cart.stats.to_json()["idempotency"]["applications"] == {"same": 1}
+    assert cart.stats.to_json()["idempotency"]["applications"] == {batch_key(["same"]): 1}
 
 
 def test_previous_attempt_failed_is_reported_for_a_new_key(sandbox) -> None:

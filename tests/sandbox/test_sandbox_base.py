@@ -23,8 +23,15 @@ def test_context_manager_starts_and_stops() -> None:
 
 def test_unknown_platform() -> None:
     with pytest.raises(ValueError, match="unknown sandbox platform"):
-        create_sandbox("magento")
-    assert set(PLATFORMS) == {"generic", "shopify", "woocommerce"}
+        create_sandbox("prestashop")
+    assert set(PLATFORMS) == {
+        "generic",
+        "shopify",
+        "woocommerce",
+        "bigcommerce",
+        "miva",
+        "magento",
+    }
 
 
 def test_catalog_csv_empty_qoh_is_untracked(tmp_path: Path, sandbox, http) -> None:
@@ -128,3 +135,25 @@ def test_run_sandbox_prints_url_and_credentials() -> None:
     assert "woocommerce sandbox cart listening on http://127.0.0.1:" in text
     assert "consumer key: ck_sandbox" in text
     assert "consumer secret: cs_sandbox" in text
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"),
+    [
+        ("bigcommerce", ["X-Auth-Token: bc_sandbox_token_", "store hash: sbx0store1"]),
+        ("miva", ["Store_Code: SBX", "X-Miva-API-Authorization: MIVA miva_sandbox_token_"]),
+        ("magento", ["Authorization: Bearer magento_sandbox_integration_token_"]),
+    ],
+)
+def test_run_sandbox_prints_credentials(platform: str, expected: list[str]) -> None:
+    import io
+    import threading
+
+    out = io.StringIO()
+    done = threading.Event()
+    done.set()
+    assert run_sandbox(platform, out=out, stop_event=done) == 0
+    text = out.getvalue()
+    assert f"{platform} sandbox cart listening on http://127.0.0.1:" in text
+    for line in expected:
+        assert line in text
