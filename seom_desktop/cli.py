@@ -707,7 +707,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a sandbox cart on 127.0.0.1 until Ctrl+C.",
     )
     p.set_defaults(standalone=cmd_sandbox)
-    p.add_argument("platform", choices=["generic", "shopify", "woocommerce"])
+    from seom_desktop.sandbox import PLATFORMS as SANDBOX_PLATFORMS
+
+    p.add_argument("platform", choices=sorted(SANDBOX_PLATFORMS))
     p.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
     p.add_argument("--catalog", metavar="FILE.csv", help="catalogue with the columns sku,qoh")
     p.add_argument("--user", help="user / consumer key (default: the sandbox's own)")

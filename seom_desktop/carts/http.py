@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import ipaddress
 import json
 import logging
@@ -83,6 +84,7 @@ def option_flag(cart: CartInfo, name: str, default: bool = False) -> bool:
     return str(raw).strip().lower() in _TRUE
 
 
+@functools.lru_cache(maxsize=64)
 def is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1 or ``localhost``: the only hosts plain http:// may reach by default."""
     name = host.strip().strip("[]").lower().rstrip(".")
@@ -575,22 +577,25 @@ class HttpClient:
         self, response: requests.Response, what: str, mutating: bool, host: str
     ) -> bytes:
         maybe = "; the change may have been applied" if mutating else ""
-        too_big = self.error(
-            f"{what}: the cart's answer is larger than {_size(self.max_body)} "
-            f"and was refused{maybe}",
-            status=response.status_code,
-            transient=True,
-            applied_unknown=mutating,
-        )
+
+        def too_big() -> CartError:  # built only when needed: redaction costs per request
+            return self.error(
+                f"{what}: the cart's answer is larger than {_size(self.max_body)} "
+                f"and was refused{maybe}",
+                status=response.status_code,
+                transient=True,
+                applied_unknown=mutating,
+            )
+
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body:
-            raise too_big
+            raise too_big()
         buffer = bytearray()
         try:
             for chunk in response.iter_content(chunk_size=64 * 1024):
                 buffer.extend(chunk)
                 if len(buffer) > self.max_body:
-                    raise too_big
+                    raise too_big()
         except (requests.exceptions.RequestException, OSError):
             raise self.error(
                 f"{what}: the answer from {host} was cut off{maybe}",

@@ -37,6 +37,20 @@ class Platform:
     key: str
     label: str
     capabilities: Capabilities
+    notes: str = ""
+    """A warning the clerk must read about this platform (shown on the cart's edit form and
+    in the Send QOH report); empty when there is none."""
+
+
+MIVA_BASKET_WARNING = (
+    "Miva keeps stock in open shopping baskets: a product's inventory count drops as soon as "
+    "a shopper puts it in a basket and goes back up when the basket is emptied or abandoned. "
+    "A quantity sent to Miva (Send QOH) does not count the units held in open baskets, so "
+    "they would be counted twice once those baskets are emptied. Empty (or wait out) the open "
+    "baskets before Send QOH and before turning on inventory synchronization for this cart."
+)
+"""Miva JSON API documentation (``cart-protocols.md`` section 5): ``Product_Update`` with
+``product_inventory`` "does not take into account stock held in open baskets"."""
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -63,13 +77,22 @@ PLATFORMS: dict[str, Platform] = {
             "BigCommerce",
             Capabilities(True, True, True, True, False, False, 2000, True),
         ),
-        Platform("miva", "Miva", Capabilities(True, True, True, True, False, False, 500, True)),
-        # Adobe Commerce caps synchronous arrays at 20 entities where input limits are on
-        # (300 is its largest *read* page, not a write batch).
+        # Miva: one multicall operation per item (per-item results, and a 206 partial answer
+        # can be continued item by item); the documentation gives no operation limit, the
+        # request's time budget (X-Miva-API-Timeout) is what ends a long multicall.
+        Platform(
+            "miva",
+            "Miva",
+            Capabilities(True, True, True, True, False, False, 100, True),
+            notes=MIVA_BASKET_WARNING,
+        ),
+        # Adobe Commerce caps synchronous arrays at 20 entities where input limits are on: the
+        # connector honours the cart option input_limits=true (carts/magento.py). Without
+        # them no cap is documented; 500 source items keep one synchronous save short.
         Platform(
             "magento",
             "Magento 2",
-            Capabilities(True, True, True, False, False, False, 20, True),
+            Capabilities(True, True, True, False, False, False, 500, True),
         ),
         Platform(
             "manual",

@@ -1,7 +1,8 @@
 """From a cart definition to its connector, by platform key.
 
-Only platforms with a connector module are listed; BigCommerce, Miva and Magento come later,
-and the ``manual`` platform has no QOH capability at all (no connector will ever exist).
+Only platforms with a connector module are listed. The ``manual`` platform (phone, counter, a
+marketplace without an API) has no QOH capability at all: no connector will ever exist, and
+asking for one is an InputError that says so.
 System parameters that change how a connector talks (GenericQOHChangeSendAsXML) are read by
 the caller with :func:`connector_settings` and passed in: connectors never open the store.
 """
@@ -13,7 +14,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.base import Connector
+from seom_desktop.carts.bigcommerce import BigCommerceConnector
 from seom_desktop.carts.generic import GenericConnector
+from seom_desktop.carts.magento import MagentoConnector
+from seom_desktop.carts.miva import MivaConnector
 from seom_desktop.carts.oscar import OscarConnector
 from seom_desktop.carts.platforms import platform
 from seom_desktop.carts.shopify import ShopifyConnector
@@ -27,6 +31,9 @@ CONNECTORS: dict[str, type[Connector]] = {
     "shopify": ShopifyConnector,
     "woocommerce": WooCommerceConnector,
     "oscar": OscarConnector,
+    "bigcommerce": BigCommerceConnector,
+    "miva": MivaConnector,
+    "magento": MagentoConnector,
 }
 
 

@@ -199,7 +199,9 @@ class ShopifyConnector(HttpConnector):
     # -- transport -------------------------------------------------------------------------
     def _throttled(self, answer: HttpAnswer) -> float | None:
         """Shopify's THROTTLED error, as HTTP 200 or 429: wait for the points it needs."""
-        if answer.status not in (200, 429):
+        if answer.status not in (200, 429) or b"THROTTLED" not in answer.body:
+            # Only a body naming the code can be a throttle answer: the others (nearly all,
+            # some of them megabytes long) are not decoded twice.
             return None
         try:
             body = json.loads(answer.body.decode("utf-8"))

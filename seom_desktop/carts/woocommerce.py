@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 from seom_desktop.carts.base import (
     CartError,
@@ -38,12 +39,31 @@ from seom_desktop.store.carts import CartInfo
 API_PATH = "/wp-json/wc/v3"
 PER_PAGE = 100
 BATCH_LIMIT = 100
-SKU_FILTER_CHUNK = 25
+SKU_FILTER_CHUNK = PER_PAGE
+"""SKUs per ``?sku=a,b`` search: at most a page of answers..."""
+SKU_FILTER_CHARS = 2000
+"""...and at most this many characters of URL-encoded SKUs, so that the request line stays
+well under the 8 KB web servers commonly accept (long SKUs make smaller searches)."""
 _NOT_FOUND_CODES = (
     "woocommerce_rest_product_invalid_id",
     "woocommerce_rest_product_variation_invalid_id",
     "woocommerce_rest_invalid_product_id",
 )
+
+
+def _sku_chunks(skus: Sequence[str]) -> Iterator[list[str]]:
+    """The SKUs in searches of at most SKU_FILTER_CHUNK SKUs and SKU_FILTER_CHARS characters."""
+    chunk: list[str] = []
+    size = 0
+    for sku in skus:
+        length = len(quote_plus(sku)) + 3  # and the URL-encoded comma
+        if chunk and (len(chunk) >= SKU_FILTER_CHUNK or size + length > SKU_FILTER_CHARS):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(sku)
+        size += length
+    if chunk:
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -153,15 +173,15 @@ class WooCommerceConnector(HttpConnector):
     def _by_sku(self, skus: Sequence[str]) -> dict[str, int | None]:
         """Simple products by ``?sku=a,b`` (fresh stock); fills the id map."""
         found: dict[str, int | None] = {}
-        for start in range(0, len(skus), SKU_FILTER_CHUNK):
-            chunk = list(skus[start : start + SKU_FILTER_CHUNK])
+        for chunk in _sku_chunks(skus):
+            wanted = set(chunk)
             params = {"sku": ",".join(chunk), "per_page": PER_PAGE}
             for products in self._list("/products", "finding products by SKU", params):
                 for product in products:
                     if product.get("type") == "variable":
                         continue
                     hit = self._remember(product, None)
-                    if hit is not None and hit.sku in chunk:
+                    if hit is not None and hit.sku in wanted:
                         found[hit.sku] = hit.qoh
         return found
 

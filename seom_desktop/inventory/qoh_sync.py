@@ -36,9 +36,9 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.base import CartError, CartQoh, Connector, ItemResult, ItemStatus, QohSet
@@ -91,6 +91,7 @@ class SyncItem:
 
 
 _FIELDS = [f.name for f in dataclasses.fields(SyncItem)]
+_STATUS_TEXT = {status: status.value for status in SyncStatus}
 
 
 def _opt_int(text: str) -> int | None:
@@ -112,6 +113,9 @@ class SyncReport:
         self.cancelled = False
         self.aborted: str | None = None
         """Why the run stopped early (the cart failed as a whole), None when it finished."""
+        self.warnings: list[str] = []
+        """What the clerk must know about this cart's platform (``Platform.notes``, e.g. Miva's
+        stock held in open baskets); the run itself is not changed by them."""
         self._spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - kept open
             max_size=2 * 1024 * 1024, mode="w+", newline="", encoding="utf-8"
         )
@@ -155,7 +159,7 @@ class SyncReport:
                 item.sku,
                 item.cart_sku,
                 "" if item.store_qoh is None else item.store_qoh,
-                item.status.value,
+                _STATUS_TEXT[item.status],
                 item.message,
                 "" if item.cart_qoh is None else item.cart_qoh,
             ]
@@ -212,6 +216,7 @@ class SyncReport:
             "changed": self.changed,
             "cancelled": self.cancelled,
             "aborted": self.aborted,
+            "warnings": list(self.warnings),
         }
 
     def close(self) -> None:
@@ -249,8 +254,10 @@ def _open(cart: CartInfo, settings: dict[str, Any], connector: Connector | None)
 
 
 # -- Send QOH -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Outgoing:
+class _Outgoing(NamedTuple):
+    """One product to send (a tuple: one is made per product, and a frozen dataclass costs
+    several times more to build)."""
+
     sku: str
     cart_sku: str
     qoh: int
@@ -277,21 +284,37 @@ def _count_synchronized(store: Store, cart_id: int) -> int:
         )
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 def _synchronized_products(
     store: Store, cart_id: int, page: int = STORE_PAGE
 ) -> Iterator[_Outgoing]:
     """Every product synchronized with the cart, by keyset pages of product ids, each page in
     its own short read transaction."""
+    products_t, web_t = _table(Product), _table(WebField)
+    query = (
+        select(products_t.c.id, products_t.c.sku, products_t.c.qoh, web_t.c.cart_sku)
+        .select_from(
+            products_t.outerjoin(
+                web_t,
+                and_(web_t.c.product_id == products_t.c.id, web_t.c.cart_id == cart_id),
+            )
+        )
+        .where(
+            products_t.c.id > bindparam("last_id"),
+            or_(web_t.c.id.is_(None), web_t.c.sync_qoh.is_(True)),
+        )
+        .order_by(products_t.c.id)
+        .limit(page)
+    )
     last_id = 0
     while True:
+        # A Core statement on the tables, built once: plain tuples, no ORM row processing.
         with store.read() as session:
-            rows = session.execute(
-                select(Product.id, Product.sku, Product.qoh, WebField.cart_sku)
-                .outerjoin(WebField, _web_join(cart_id))
-                .where(Product.id > last_id, _sync_filter())
-                .order_by(Product.id)
-                .limit(page)
-            ).all()
+            rows = session.connection().execute(query, {"last_id": last_id}).all()
         if not rows:
             return
         last_id = rows[-1][0]
@@ -334,6 +357,8 @@ def send_qoh(
     Nothing in the store changes (``workstation`` is recorded in the log only). A whole-batch
     failure is retried once when the cart calls it transient (absolute quantities are safe to
     send again); a second failure stops the run and is given in :attr:`SyncReport.aborted`.
+    The platform's warning, if it has one (Miva: empty the open baskets first), is in
+    :attr:`SyncReport.warnings`.
     """
     cart, settings = _cart_for(store, cart_name, push=True, force=force)
     if max_items is not None:
@@ -343,6 +368,9 @@ def send_qoh(
             )
         cart = dataclasses.replace(cart, max_items_per_send=max_items)
     report = SyncReport("send", cart.name)
+    notes = platform(cart.platform).notes
+    if notes:
+        report.warnings.append(notes)
     report.total = _count_synchronized(store, cart.id)
     log.info("%s: Send QOH to %s, %d products", workstation, cart.name, report.total)
     own = connector is None
@@ -400,32 +428,35 @@ def _sent_item(item: _Outgoing, result: ItemResult) -> SyncItem:
 class _Known:
     sku: str
     synchronized: bool
+    qoh: int
+    """The store's QOH when the page's write transaction read it."""
 
 
 def _map_cart_skus(session: Session, cart_id: int, cart_skus: Sequence[str]) -> dict[str, _Known]:
     """Cart SKU -> the store product it is (Web Fields: an explicit cart SKU first, else a
-    product with the same SKU and no other cart SKU)."""
+    product with the same SKU and no other cart SKU), with its QOH: one query per
+    :data:`IN_CHUNK` SKUs rather than one per item."""
     found: dict[str, _Known] = {}
     unique = list(dict.fromkeys(cart_skus))
     for start in range(0, len(unique), IN_CHUNK):
         chunk = unique[start : start + IN_CHUNK]
         explicit = session.execute(
-            select(WebField.cart_sku, Product.sku, WebField.sync_qoh)
+            select(WebField.cart_sku, Product.sku, WebField.sync_qoh, Product.qoh)
             .join(Product, Product.id == WebField.product_id)
             .where(WebField.cart_id == cart_id, WebField.cart_sku.in_(chunk))
             .order_by(Product.id)
         )
-        for cart_sku, sku, sync in explicit:
+        for cart_sku, sku, sync, qoh in explicit:
             if cart_sku:
-                found.setdefault(cart_sku, _Known(sku, bool(sync)))
+                found.setdefault(cart_sku, _Known(sku, bool(sync), qoh))
         same = session.execute(
-            select(Product.sku, WebField.cart_sku, WebField.sync_qoh)
+            select(Product.sku, WebField.cart_sku, WebField.sync_qoh, Product.qoh)
             .outerjoin(WebField, _web_join(cart_id))
             .where(Product.sku.in_(chunk))
         )
-        for sku, cart_sku, sync in same:
+        for sku, cart_sku, sync, qoh in same:
             if not cart_sku:
-                found.setdefault(sku, _Known(sku, True if sync is None else bool(sync)))
+                found.setdefault(sku, _Known(sku, True if sync is None else bool(sync), qoh))
     return found
 
 
@@ -488,6 +519,8 @@ def _apply_page(
     new: set[str] = set()
     with store.write() as session:
         known = _map_cart_skus(session, cart.id, [q.sku for q in page])
+        # The store's QOH as this transaction changes it (a page may name a product twice).
+        qoh_now = {k.sku: k.qoh for k in known.values()}
         for entry in page:
             product = known.get(entry.sku)
             if product is None:
@@ -512,8 +545,9 @@ def _apply_page(
                     continue
                 created += 1
                 new.add(info.sku)
-                product = _Known(info.sku, True)
+                product = _Known(info.sku, True, info.qoh)
                 known[entry.sku] = product
+                qoh_now[info.sku] = info.qoh
             if not product.synchronized:
                 items.append(
                     SyncItem(
@@ -526,7 +560,7 @@ def _apply_page(
                     )
                 )
                 continue
-            current = session.scalar(select(Product.qoh).where(Product.sku == product.sku))
+            current = qoh_now[product.sku]
             if entry.qoh is None:
                 items.append(
                     SyncItem(
@@ -571,6 +605,7 @@ def _apply_page(
                 workstation,
             )
             changed += 1
+            qoh_now[product.sku] = applied.qoh_after
             items.append(
                 SyncItem(
                     product.sku,

@@ -186,10 +186,25 @@ def declaration(name: str) -> Param:
     return param
 
 
+_CACHE = "seom_params"
+
+
+def _cache(session: Session) -> dict[str, Any]:
+    """Values read in this session's transaction. Sessions live for one transaction here
+    (Store.read()/write()), so a value is never older than the transaction reading it; the
+    identity map alone would not remember a parameter that has no row (the default)."""
+    cache: dict[str, Any] = session.info.setdefault(_CACHE, {})
+    return cache
+
+
 def get(session: Session, name: str) -> Any:
     param = declaration(name)
-    stored = session.get(SystemParameter, param.name)
-    return param.default if stored is None else param.load(stored.value)
+    cache = _cache(session)
+    if param.name not in cache:
+        stored = session.get(SystemParameter, param.name)
+        cache[param.name] = param.default if stored is None else param.load(stored.value)
+    value = cache[param.name]
+    return list(value) if isinstance(value, list) else value
 
 
 def get_many(session: Session, names: Sequence[str]) -> dict[str, Any]:
@@ -211,4 +226,5 @@ def set_value(session: Session, name: str, raw: object) -> Any:
     else:
         row.value = param.dump(value)
     session.flush()
+    _cache(session)[param.name] = value
     return value

@@ -21,6 +21,9 @@ GENERIC_USER, GENERIC_SECRET = "seom", "seom-sandbox"
 SHOPIFY_TOKEN = "shpat_sandbox_0123456789abcdef"
 WOO_KEY = "ck_sandbox0123456789abcdef0123456789abcdef"
 WOO_SECRET = "cs_sandbox0123456789abcdef0123456789abcdef"
+BC_STORE_HASH, BC_TOKEN = "sbx0store1", "bc_sandbox_token_0123456789abcdef"
+MIVA_STORE, MIVA_TOKEN = "SBX", "miva_sandbox_token_0123456789abcdef"
+MAGENTO_TOKEN = "magento_sandbox_integration_token_0123456789"
 
 
 class FakeClock:
@@ -77,6 +80,18 @@ def shopify_info(cart: SandboxCart, **kwargs: Any) -> CartInfo:
 
 def woo_info(cart: SandboxCart, **kwargs: Any) -> CartInfo:
     return cart_info("woocommerce", cart.url, WOO_KEY, WOO_SECRET, **kwargs)
+
+
+def bigcommerce_info(cart: SandboxCart, **kwargs: Any) -> CartInfo:
+    return cart_info("bigcommerce", cart.url, BC_STORE_HASH, BC_TOKEN, **kwargs)
+
+
+def miva_info(cart: SandboxCart, **kwargs: Any) -> CartInfo:
+    return cart_info("miva", cart.url, MIVA_STORE, MIVA_TOKEN, **kwargs)
+
+
+def magento_info(cart: SandboxCart, **kwargs: Any) -> CartInfo:
+    return cart_info("magento", cart.url, "", MAGENTO_TOKEN, **kwargs)
 
 
 @dataclass

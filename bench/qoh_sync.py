@@ -1,0 +1,480 @@
+"""Send QOH and Get QOH of many SKUs against the Shopify and WooCommerce sandboxes.
+
+The N products are created once through the domain (``products.import_products``, 10,000 rows
+per write transaction; timed and reported separately) and the store file is copied for each
+platform. For each platform: that store, one cart
+pointing to the platform's sandbox served by ANOTHER process (its CPU and memory are not the
+sender's), whose catalogue holds the same SKUs with other quantities. Then:
+
+1. Send QOH (batches of the platform's limit: Shopify 250, WooCommerce 100) in a fresh child
+   process, which records every request the connector puts on the wire (method, URL, headers,
+   body bytes) through a transport adapter; the sandbox's inventory must then equal the store
+   for every SKU.
+2. The sandbox is reset to its initial catalogue (and idempotency keys) and a bare
+   ``requests.Session`` loop in another fresh child replays the recorded requests, byte for
+   byte (same count, bodies, auth headers): the raw-HTTP limit. ratio = SEOM items/s / raw.
+3. The sandbox's quantities are changed (a stock take through its control endpoint), Get QOH
+   runs in a fresh child (recording too), the store must then equal the cart for every SKU,
+   and the recorded page requests are replayed by a bare loop.
+
+Peak RSS is each child's own ``ru_maxrss``. Goals: ratio >= 0.8, peak RSS < 300 MB.
+
+    .venv/bin/python -m bench.qoh_sync [--skus 100000] [--platforms shopify,woocommerce]
+
+Writes bench/results/qoh_sync.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pickle
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bench.common import write_result
+
+WORKSTATION = "BENCH"
+CART_NAME = "Bench cart"
+IMPORT_CHUNK = 10_000
+CHILD_TIMEOUT = 900.0
+
+PLATFORMS: dict[str, dict[str, Any]] = {
+    "shopify": {
+        "batch": 250,
+        "user": "sandbox-shop",
+        "secret": "shpat_sandbox_0123456789abcdef",
+        # The default 1000-point bucket at 50 points/s would make this a rate-limit test.
+        "sandbox_options": {"cost_limit": False},
+    },
+    "woocommerce": {
+        "batch": 100,
+        "user": "ck_sandbox0123456789abcdef0123456789abcdef",
+        "secret": "cs_sandbox0123456789abcdef0123456789abcdef",
+        "sandbox_options": {},
+    },
+}
+
+
+def sku_of(n: int) -> str:
+    return f"BENCH-{n:06d}"
+
+
+def store_qoh(n: int) -> int:
+    return (n * 37) % 500 + 1
+
+
+def cart_initial_qoh(n: int) -> int:
+    return (n * 11) % 300 + 600  # never equal to the store's
+
+
+def cart_stock_take_qoh(n: int) -> int:
+    return (n * 53) % 700 + 1  # mostly different from the store's
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM). Not ``ru_maxrss``: Linux carries that
+    over from the parent across fork + exec, so a child would report its parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KB on Linux
+
+
+# -- children -------------------------------------------------------------------------------
+class RecordingAdapter(HTTPAdapter):
+    """Writes every request that goes on the wire (as sent) to a file, then sends it."""
+
+    def __init__(self, out: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.out = out
+        self.count = 0
+        self.seconds = 0.0
+        """Time spent in the transport (urllib3: sending, waiting, reading the head)."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        pickle.dump((request.method, request.url, dict(request.headers), body), self.out)
+        self.count += 1
+        started = time.perf_counter()
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+class TimedAdapter(HTTPAdapter):
+    """Adds up the time spent in the transport, as RecordingAdapter does."""
+
+    seconds = 0.0
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def child_sync(spec: dict[str, Any]) -> dict[str, Any]:
+    """Send QOH or Get QOH, as the application runs it, in this (fresh) process."""
+    from seom_desktop.carts.registry import connector_for, connector_settings
+    from seom_desktop.inventory.qoh_sync import get_qoh, send_qoh
+    from seom_desktop.store import open_store
+    from seom_desktop.store.carts import get_cart, snapshot
+
+    rss_before = peak_rss_mb()
+    with open_store(spec["store"]) as store, open(spec["record"], "wb") as record:
+        with store.read() as session:
+            cart = snapshot(get_cart(session, CART_NAME))
+            settings = connector_settings(session, cart)
+        conn = connector_for(cart, **settings)
+        adapter = RecordingAdapter(record, pool_connections=1, pool_maxsize=4, max_retries=0)
+        http = conn.http  # type: ignore[attr-defined]
+        http.session.mount("http://", adapter)
+        http.session.mount("https://", adapter)
+        try:
+            started = time.perf_counter()
+            if spec["kind"] == "send":
+                report = send_qoh(
+                    store, CART_NAME, WORKSTATION, max_items=spec["batch"], connector=conn
+                )
+            else:
+                report = get_qoh(store, CART_NAME, WORKSTATION, connector=conn)
+            seconds = time.perf_counter() - started
+        finally:
+            conn.close()
+        summary = report.summary()
+        report.close()
+    return {
+        "seconds": seconds,
+        "requests": adapter.count,
+        "transport_seconds": adapter.seconds,
+        "summary": summary,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_at_start_mb": rss_before,
+    }
+
+
+def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
+    """Replay recorded requests with a bare requests.Session loop."""
+    records = []
+    with open(spec["record"], "rb") as fh:
+        while True:
+            try:
+                records.append(pickle.load(fh))
+            except EOFError:
+                break
+    session = requests.Session()
+    session.trust_env = False
+    adapter = TimedAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
+    session.mount("http://", adapter)
+    failures = 0
+    sent = received = 0
+    started = time.perf_counter()
+    for method, url, headers, body in records:
+        answer = session.request(
+            method, url, headers=headers, data=body, timeout=(10, 60), allow_redirects=False
+        )
+        received += len(answer.content)
+        sent += len(body or b"")
+        if answer.status_code != 200:
+            failures += 1
+    seconds = time.perf_counter() - started
+    session.close()
+    return {
+        "seconds": seconds,
+        "requests": len(records),
+        "transport_seconds": adapter.seconds,
+        "failures": failures,
+        "bytes_sent": sent,
+        "bytes_received": received,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def child_serve(spec: dict[str, Any]) -> None:
+    from seom_desktop.sandbox import run_sandbox
+
+    run_sandbox(
+        spec["platform"],
+        catalog=spec["catalog"],
+        user=spec["user"],
+        secret=spec["secret"],
+        **spec["options"],
+    )
+
+
+def run_child(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
+    out = folder / f"child-{spec['kind']}-{time.monotonic_ns()}.json"
+    spec = {**spec, "out": str(out)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.qoh_sync", "--child", json.dumps(spec)],
+        timeout=CHILD_TIMEOUT,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {spec['kind']} failed ({proc.returncode}):\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+# -- the sandbox process --------------------------------------------------------------------
+class SandboxProcess:
+    """A sandbox served by ``python -m bench.qoh_sync --child serve`` on 127.0.0.1."""
+
+    def __init__(self, platform: str, catalog: Path, folder: Path) -> None:
+        conf = PLATFORMS[platform]
+        spec = {
+            "kind": "serve",
+            "platform": platform,
+            "catalog": str(catalog),
+            "user": conf["user"],
+            "secret": conf["secret"],
+            "options": conf["sandbox_options"],
+        }
+        self.log = open(folder / f"sandbox-{platform}.log", "w", encoding="utf-8")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.qoh_sync", "--child", json.dumps(spec)],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.url = ""
+        self.http = requests.Session()
+        self.http.trust_env = False
+        try:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if "listening on " in line:
+                    self.url = line.rsplit("listening on ", 1)[1].strip()
+                if line.startswith("Press Ctrl+C"):
+                    break
+            if not self.url:
+                raise RuntimeError(f"the {platform} sandbox did not start; see {self.log.name}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def control(self, method: str, name: str, payload: Any = None) -> Any:
+        answer = self.http.request(
+            method, f"{self.url}/_sandbox/{name}", json=payload, timeout=(10, 120)
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
+
+
+# -- the store ------------------------------------------------------------------------------
+def create_store(location: str, skus: int) -> float:
+    """N products through the domain's product import; returns the seconds it took."""
+    from seom_desktop.inventory import products
+    from seom_desktop.store import open_store
+
+    rows = [
+        products.ImportRow(n + 2, sku_of(n), f"Bench product {n}", store_qoh(n))
+        for n in range(skus)
+    ]
+    started = time.perf_counter()
+    with open_store(location, create=True) as store:
+        for start in range(0, skus, IMPORT_CHUNK):
+            with store.write() as session:
+                products.import_products(session, rows[start : start + IMPORT_CHUNK], WORKSTATION)
+    return time.perf_counter() - started
+
+
+def add_cart(location: str, platform: str, url: str) -> None:
+    from seom_desktop.store import carts as cart_records
+    from seom_desktop.store import open_store
+
+    conf = PLATFORMS[platform]
+    with open_store(location) as store, store.write() as session:
+        cart_records.add_cart(
+            session, CART_NAME, platform, url, username=conf["user"], secret=conf["secret"]
+        )
+        # "Maximum number of items to send": the platform's limit per request.
+        cart_records.set_cart_fields(session, CART_NAME, {"max_items": str(conf["batch"])})
+
+
+def store_quantities(location: str) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from seom_desktop.store import open_store
+    from seom_desktop.store.models import Product
+
+    with open_store(location) as store, store.read() as session:
+        return dict(session.execute(select(Product.sku, Product.qoh)).all())
+
+
+def differences(store: dict[str, int], cart: dict[str, int | None]) -> int:
+    return sum(1 for sku, qoh in store.items() if cart.get(sku) != qoh) + sum(
+        1 for sku in cart if sku not in store
+    )
+
+
+# -- one platform ---------------------------------------------------------------------------
+def figures(items: int, seom: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    ips = items / seom["seconds"]
+    raw_ips = items / raw["seconds"]
+    return {
+        "items": items,
+        "seconds": round(seom["seconds"], 3),
+        "items_per_second": round(ips, 1),
+        "requests": seom["requests"],
+        "transport_seconds": round(seom["transport_seconds"], 3),
+        "raw_seconds": round(raw["seconds"], 3),
+        "raw_items_per_second": round(raw_ips, 1),
+        "raw_requests": raw["requests"],
+        "raw_transport_seconds": round(raw["transport_seconds"], 3),
+        "raw_failures": raw["failures"],
+        "ratio": round(ips / raw_ips, 3),
+        "peak_rss_mb": round(seom["peak_rss_mb"], 1),
+        "raw_peak_rss_mb": round(raw["peak_rss_mb"], 1),
+        "report": seom["summary"],
+    }
+
+
+def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict[str, Any]:
+    """One platform; ``products`` is the store with the N products (copied, not changed)."""
+    conf = PLATFORMS[platform]
+    folder.mkdir(parents=True, exist_ok=True)
+    catalog = folder / "catalog.csv"
+    with catalog.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["sku", "qoh"])
+        writer.writerows((sku_of(n), cart_initial_qoh(n)) for n in range(skus))
+    location = str(folder / "store.seom")
+    shutil.copyfile(products, location)
+    sandbox = SandboxProcess(platform, catalog, folder)
+    try:
+        add_cart(location, platform, sandbox.url)
+        expected = store_quantities(location)
+        base = {"store": location, "batch": conf["batch"]}
+
+        # Send QOH, then its raw peer on the same initial catalogue.
+        send = run_child({**base, "kind": "send", "record": str(folder / "send.rec")}, folder)
+        send_wrong = differences(expected, sandbox.control("GET", "inventory"))
+        send_stats = sandbox.control("GET", "stats")
+        sandbox.control("POST", "reset")
+        raw_send = run_child({"kind": "raw", "record": str(folder / "send.rec")}, folder)
+        raw_wrong = differences(expected, sandbox.control("GET", "inventory"))
+        raw_stats = sandbox.control("GET", "stats")
+        send_figures = figures(skus, send, raw_send)
+        send_figures.update(
+            {
+                "cart_differs_after_send": send_wrong,
+                "cart_differs_after_raw_replay": raw_wrong,
+                "sandbox_changes_applied": send_stats["changes_applied"],
+                "sandbox_changes_applied_raw": raw_stats["changes_applied"],
+            }
+        )
+        print(f"{platform} send: {json.dumps(send_figures)}", flush=True)
+
+        # Get QOH after a stock take at the cart, then its raw peer.
+        taken = {sku_of(n): cart_stock_take_qoh(n) for n in range(skus)}
+        sandbox.control("POST", "inventory", taken)
+        get = run_child({**base, "kind": "get", "record": str(folder / "get.rec")}, folder)
+        get_wrong = differences(store_quantities(location), taken)
+        raw_get = run_child({"kind": "raw", "record": str(folder / "get.rec")}, folder)
+        get_figures = figures(skus, get, raw_get)
+        get_figures["store_differs_after_get"] = get_wrong
+        print(f"{platform} get: {json.dumps(get_figures)}", flush=True)
+    finally:
+        sandbox.stop()
+    return {
+        "platform": platform,
+        "skus": skus,
+        "batch": conf["batch"],
+        "send": send_figures,
+        "get": get_figures,
+        "correct": send_wrong == 0 and raw_wrong == 0 and get_wrong == 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skus", type=int, default=100_000)
+    parser.add_argument("--platforms", default="shopify,woocommerce")
+    parser.add_argument("--dir", help="working folder (default: a temp folder, removed)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        spec = json.loads(args.child)
+        if spec["kind"] == "serve":
+            child_serve(spec)
+            return
+        result = child_raw(spec) if spec["kind"] == "raw" else child_sync(spec)
+        Path(spec["out"]).write_text(json.dumps(result), encoding="utf-8")
+        return
+
+    platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
+    folder = Path(args.dir or tempfile.mkdtemp(prefix="seom-bench-qoh-"))
+    started = time.perf_counter()
+    results: dict[str, Any] = {"skus": args.skus, "goals": {"ratio": 0.8, "peak_rss_mb": 300}}
+    # Other work on the machine skews the figures (the ratio less: both sides share the run).
+    results["load_average_at_start"] = os.getloadavg()
+    try:
+        products = folder / "products.seom"
+        creation = create_store(str(products), args.skus)
+        results["product_creation"] = {
+            "products": args.skus,
+            "seconds": round(creation, 3),
+            "products_per_second": round(args.skus / creation, 1),
+            "how": f"products.import_products, {IMPORT_CHUNK} rows per write transaction; "
+            "one store file, copied for each platform",
+        }
+        print(f"{args.skus} products created in {creation:.1f} s", flush=True)
+        for platform in platforms:
+            results[platform] = run_platform(platform, args.skus, folder / platform, products)
+    finally:
+        if not args.dir:
+            shutil.rmtree(folder, ignore_errors=True)
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
+    results["load_average_at_end"] = os.getloadavg()
+    print(f"{'':12} {'dir':4} {'items/s':>9} {'raw/s':>9} {'ratio':>6} {'RSS MB':>7}")
+    for platform in platforms:
+        for kind in ("send", "get"):
+            f = results[platform][kind]
+            print(
+                f"{platform:12} {kind:4} {f['items_per_second']:9.0f} "
+                f"{f['raw_items_per_second']:9.0f} {f['ratio']:6.2f} {f['peak_rss_mb']:7.1f}"
+            )
+        print(f"{platform:12} correct: {results[platform]['correct']}")
+    print(f"products created in {creation:.1f} s; total {results['total_seconds']} s")
+    print(write_result("qoh_sync", results))
+
+
+if __name__ == "__main__":
+    main()
