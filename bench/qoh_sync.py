@@ -64,6 +64,32 @@ PLATFORMS: dict[str, dict[str, Any]] = {
         "secret": "cs_sandbox0123456789abcdef0123456789abcdef",
         "sandbox_options": {},
     },
+    "generic": {
+        "batch": 500,
+        "user": "seom",
+        "secret": "seom-sandbox",
+        "path": "/seom.php",
+        "sandbox_options": {},
+    },
+    "bigcommerce": {
+        "batch": 2000,
+        "user": "sbx0store1",
+        "secret": "bc_sandbox_token_0123456789abcdef",
+        # The 30-second request quota would make this a rate-limit test.
+        "sandbox_options": {"rate_limit_quota": None},
+    },
+    "miva": {
+        "batch": 100,
+        "user": "SBX",
+        "secret": "miva_sandbox_token_0123456789abcdef",
+        "sandbox_options": {},
+    },
+    "magento": {
+        "batch": 500,
+        "user": "",
+        "secret": "magento_sandbox_integration_token_0123456789",
+        "sandbox_options": {},
+    },
 }
 
 
@@ -378,7 +404,7 @@ def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict
     shutil.copyfile(products, location)
     sandbox = SandboxProcess(platform, catalog, folder)
     try:
-        add_cart(location, platform, sandbox.url)
+        add_cart(location, platform, sandbox.url + PLATFORMS[platform].get("path", ""))
         expected = store_quantities(location)
         base = {"store": location, "batch": conf["batch"]}
 
@@ -425,7 +451,12 @@ def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skus", type=int, default=100_000)
-    parser.add_argument("--platforms", default="shopify,woocommerce")
+    parser.add_argument(
+        "--platforms",
+        default="shopify,woocommerce",
+        help="any of shopify, woocommerce, generic, bigcommerce, miva, magento",
+    )
+    parser.add_argument("--result", default="qoh_sync", help="result file name (no .json)")
     parser.add_argument("--dir", help="working folder (default: a temp folder, removed)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -473,7 +504,7 @@ def main() -> None:
             )
         print(f"{platform:12} correct: {results[platform]['correct']}")
     print(f"products created in {creation:.1f} s; total {results['total_seconds']} s")
-    print(write_result("qoh_sync", results))
+    print(write_result(args.result, results))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.platforms import platform
 from seom_desktop.errors import InputError, NotFoundError
-from seom_desktop.store.models import Cart
+from seom_desktop.store.models import Cart, SendState, StackRow, StackSend, StackStatus
 
 REDACTED = "********"
 
@@ -206,3 +207,47 @@ def set_cart_fields(session: Session, name: str, assignments: dict[str, str]) ->
     if sync_value is not None:
         return set_sync(session, cart.name, sync_value)
     return snapshot(cart)
+
+
+def delete_cart(session: Session, name: str) -> int:
+    """Delete a cart definition with its web fields and web-stack rows (the database
+    cascades). Refused while a send to the cart is in flight or in doubt. Returns the number
+    of pending stack rows that were dropped with it."""
+    cart = get_cart(session, name)
+    busy = session.scalar(
+        select(func.count())
+        .select_from(StackSend)
+        .where(
+            StackSend.cart_id == cart.id,
+            StackSend.state.in_([SendState.SENDING.value, SendState.IN_DOUBT.value]),
+        )
+    )
+    if busy:
+        raise InputError(
+            f"changes are being sent to {cart.name} right now (or their answer is being "
+            "checked); try again in a minute"
+        )
+    pending = int(
+        session.scalar(
+            select(func.count())
+            .select_from(StackRow)
+            .where(StackRow.cart_id == cart.id, StackRow.status == StackStatus.PENDING.value)
+        )
+        or 0
+    )
+    session.execute(sa_delete(Cart).where(Cart.id == cart.id))
+    session.expunge(cart)
+    return pending
+
+
+def pending_count(session: Session, name: str) -> int:
+    """Pending web-stack rows of a cart (what deleting it would drop)."""
+    cart = get_cart(session, name)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(StackRow)
+            .where(StackRow.cart_id == cart.id, StackRow.status == StackStatus.PENDING.value)
+        )
+        or 0
+    )
