@@ -320,7 +320,8 @@ class AdvancedCartFunctions(Screen):
             "Before sending quantities to "
             f"{cart.name}, make sure every outstanding order has been imported from each cart "
             "of this store; otherwise the cart's stock will be set without those sales. "
-            "Send QOH now?",
+            + (platform(cart.platform).notes + " " if platform(cart.platform).notes else "")
+            + "Send QOH now?",
         ):
             return
         force = self._force_if_realtime(cart, f"Send QOH to {platform(cart.platform).label}")

@@ -296,9 +296,13 @@ class ShoppingCarts(Screen):
             )
             if ok
         ]
-        self.caps_label.setText(
-            "This cart type supports: " + (", ".join(can) if can else "no inventory exchange")
-        )
+        found = platform(self.platform_key())
+        text = "This cart type supports: " + (", ".join(can) if can else "no inventory exchange")
+        if found.notes:
+            # e.g. Miva keeps stock in open baskets: the clerk must empty them first.
+            text += "\n" + found.notes
+        self.caps_label.setText(text)
+        self.caps_label.setWordWrap(True)
         self._mark_modified()
 
     def _mark_modified(self, *_args: object) -> None:

@@ -144,3 +144,12 @@ def test_delete_asks_first_and_says_what_is_dropped(
         left = cart_records.list_carts(session)
     assert len(left) == (0 if answer else 1)
     assert screen.cart_list.count() == len(left)
+
+
+def test_a_miva_cart_says_to_empty_the_baskets(qtbot: QtBot, store: Store, shown: Dialogs) -> None:
+    screen = _screen(qtbot, store)
+    qtbot.mouseClick(screen.new_button, Qt.MouseButton.LeftButton)
+    _choose_type(screen, "miva")
+    assert "basket" in screen.caps_label.text().lower()
+    _choose_type(screen, "shopify")
+    assert "basket" not in screen.caps_label.text().lower()
