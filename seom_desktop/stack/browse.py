@@ -55,18 +55,7 @@ def _where(flt: StackFilter) -> list[ColumnElement[bool]]:
 
 def _entries(session: Session, query: object) -> list[StackEntry]:
     return [
-        StackEntry(
-            id=row.id,
-            cart=cart_name,
-            sku=row.cart_sku,
-            delta=row.delta,
-            created_at=row.created_at,
-            origin_workstation=row.origin_workstation,
-            attempts=row.attempts,
-            last_response=row.last_response,
-            status=row.status,
-            idempotency_key=row.idempotency_key,
-        )
+        StackEntry.from_row(row, cart_name)
         for row, cart_name in session.execute(query)  # type: ignore[call-overload]
     ]
 

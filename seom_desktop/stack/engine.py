@@ -39,6 +39,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from seom_desktop.carts.base import (
@@ -792,16 +794,24 @@ class StackController:
             self._rows_of(session, send_id, skus).values(send_id=None, next_attempt_at=None)
 
     def _remember_stock(self, session: Session, cart_id: int, seen: dict[str, int | None]) -> None:
+        """Record what the cart said it has (an observation of the cart, not a store QOH):
+        one upsert for the batch."""
         now = utcnow()
-        for sku, qoh in seen.items():
-            if qoh is None:
-                continue
-            row = session.get(CartStock, (cart_id, sku))
-            if row is None:
-                session.add(CartStock(cart_id=cart_id, cart_sku=sku, qoh=qoh, seen_at=now))
-            else:
-                row.qoh = qoh
-                row.seen_at = now
+        values = [
+            {"cart_id": cart_id, "cart_sku": sku, "qoh": qoh, "seen_at": now}
+            for sku, qoh in seen.items()
+            if qoh is not None
+        ]
+        if not values:
+            return
+        dialect = sqlite_insert if self.store.is_sqlite else pg_insert
+        stmt = dialect(CartStock).values(values)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[CartStock.cart_id, CartStock.cart_sku],
+                set_={"qoh": stmt.excluded.qoh, "seen_at": stmt.excluded.seen_at},
+            )
+        )
 
     def _backoff(self, attempts: int, retry_after: float | None) -> datetime:
         delay = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1))

@@ -29,6 +29,22 @@ class StackEntry:
     status: str
     idempotency_key: str
 
+    @classmethod
+    def from_row(cls, row: StackRow, cart_name: str) -> StackEntry:
+        """A snapshot of a web-stack row (plain data, safe to hand to another thread)."""
+        return cls(
+            id=row.id,
+            cart=cart_name,
+            sku=row.cart_sku,
+            delta=row.delta,
+            created_at=row.created_at,
+            origin_workstation=row.origin_workstation,
+            attempts=row.attempts,
+            last_response=row.last_response,
+            status=row.status,
+            idempotency_key=row.idempotency_key,
+        )
+
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"] = as_utc(self.created_at).isoformat()
@@ -52,18 +68,4 @@ def list_stack(
     query = query.order_by(StackRow.id)
     if limit is not None:
         query = query.limit(limit)
-    return [
-        StackEntry(
-            id=row.id,
-            cart=cart_name,
-            sku=row.cart_sku,
-            delta=row.delta,
-            created_at=row.created_at,
-            origin_workstation=row.origin_workstation,
-            attempts=row.attempts,
-            last_response=row.last_response,
-            status=row.status,
-            idempotency_key=row.idempotency_key,
-        )
-        for row, cart_name in session.execute(query)
-    ]
+    return [StackEntry.from_row(row, cart_name) for row, cart_name in session.execute(query)]
