@@ -50,6 +50,29 @@ class ItemResult:
     been applied (see :attr:`CartError.applied_unknown`)."""
 
 
+def stopped_at(exc: CartError, sku: str, rest: Sequence[str]) -> list[ItemResult]:
+    """Results when a cart that takes one request per item fails part-way through a batch:
+    the item whose request failed carries the error's flags (in doubt when the answer was
+    lost), and the items after it were not sent at all."""
+    failed = ItemResult(
+        sku,
+        ItemStatus.ERROR,
+        str(exc),
+        transient=exc.transient,
+        applied_unknown=exc.applied_unknown,
+    )
+    not_sent = [
+        ItemResult(
+            other,
+            ItemStatus.ERROR,
+            "not sent: an earlier change to this cart failed",
+            transient=True,
+        )
+        for other in rest
+    ]
+    return [failed, *not_sent]
+
+
 @dataclass(frozen=True)
 class QohSet:
     """Set a product's quantity on the cart (Send QOH; absolute-only carts in real time)."""

@@ -38,6 +38,7 @@ from seom_desktop.carts.base import (
     ItemStatus,
     QohDelta,
     QohSet,
+    stopped_at,
 )
 from seom_desktop.carts.http import HttpConnector, option_flag
 from seom_desktop.store.carts import CartInfo
@@ -319,24 +320,7 @@ class GenericConnector(HttpConnector):
             except CartError as exc:
                 if n == 0 or not results:
                     raise
-                results.append(
-                    ItemResult(
-                        item.sku,
-                        ItemStatus.ERROR,
-                        str(exc),
-                        transient=exc.transient,
-                        applied_unknown=exc.applied_unknown,
-                    )
-                )
-                results.extend(
-                    ItemResult(
-                        rest.sku,
-                        ItemStatus.ERROR,
-                        "not sent: an earlier change to this cart failed",
-                        transient=True,
-                    )
-                    for rest in items[n + 1 :]
-                )
+                results.extend(stopped_at(exc, item.sku, [r.sku for r in items[n + 1 :]]))
                 break
             results.append(self._update_result(item, text))
         return results

@@ -30,7 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from seom_desktop.carts.base import CartError, CartQoh, ItemResult, ItemStatus, QohSet
+from seom_desktop.carts.base import (
+    CartError,
+    CartQoh,
+    ItemResult,
+    ItemStatus,
+    QohSet,
+    stopped_at,
+)
 from seom_desktop.carts.http import HttpConnector
 from seom_desktop.store.carts import CartInfo
 
@@ -164,24 +171,7 @@ class OscarConnector(HttpConnector):
             except CartError as exc:
                 if n == 0:
                     raise
-                results.append(
-                    ItemResult(
-                        item.sku,
-                        ItemStatus.ERROR,
-                        str(exc),
-                        transient=exc.transient,
-                        applied_unknown=exc.applied_unknown,
-                    )
-                )
-                results.extend(
-                    ItemResult(
-                        rest.sku,
-                        ItemStatus.ERROR,
-                        "not sent: an earlier change to this cart failed",
-                        transient=True,
-                    )
-                    for rest in items[n + 1 :]
-                )
+                results.extend(stopped_at(exc, item.sku, [r.sku for r in items[n + 1 :]]))
                 break
         return results
 
