@@ -21,8 +21,10 @@ from sqlalchemy import select
 
 from seom_desktop import __version__, config
 from seom_desktop.errors import InputError, SeomError
-from seom_desktop.inventory import products
-from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory import kits, orders, products, purchasing
+from seom_desktop.inventory.adjustments import check_reason
+from seom_desktop.inventory.changes import AppliedChange, QohChange, Source, apply_change
+from seom_desktop.inventory.lines import parse_lines
 from seom_desktop.inventory.quantities import parse_quantity
 from seom_desktop.stack import actions as stack_actions
 from seom_desktop.stack.rows import STATUS_CHOICES, list_stack
@@ -256,17 +258,6 @@ def cmd_cart_set(args: argparse.Namespace, store: Store, workstation: str) -> in
     return 0
 
 
-def _check_reason(session: Any, reason: str | None) -> str:
-    """The reason as listed in QOHReason (any case), or an error naming the valid ones."""
-    if not reason or not reason.strip():
-        return ""
-    listed: list[str] = params.get(session, "QOHReason")
-    for item in listed:
-        if item.casefold() == reason.strip().casefold():
-            return item
-    raise InputError(f"{reason!r} is not one of the QOHReason reasons: {'; '.join(listed)}")
-
-
 def cmd_adjust(args: argparse.Namespace, store: Store, workstation: str) -> int:
     sku = products.clean_sku(args.sku)
     delta: int | None = None
@@ -283,7 +274,7 @@ def cmd_adjust(args: argparse.Namespace, store: Store, workstation: str) -> int:
             source=Source.MANUAL_ADJUSTMENT,
             delta=delta,
             set_to=set_to,
-            reason=_check_reason(session, args.reason),
+            reason=check_reason(session, args.reason),
             send_to_web=not args.no_send,
         )
         applied = apply_change(session, change, workstation)
@@ -427,6 +418,236 @@ def cmd_qoh_get(args: argparse.Namespace, store: Store, workstation: str) -> int
         return _show_report(args, report)
     finally:
         report.close()
+
+
+# -- orders, POS, purchase orders, kits ---------------------------------------------------
+def _change_json(change: AppliedChange) -> dict[str, Any]:
+    return {
+        "sku": change.sku,
+        "qoh_before": change.qoh_before,
+        "delta": change.delta,
+        "qoh_after": change.qoh_after,
+        "stack_rows": len(change.stack_row_ids),
+        "related": [_change_json(r) for r in change.related],
+    }
+
+
+def _change_lines(changes: Sequence[AppliedChange], indent: str = "  ") -> None:
+    for change in changes:
+        print(
+            f"{indent}{change.sku}: {change.qoh_before} -> {change.qoh_after} "
+            f"({change.delta:+d}), {len(change.stack_row_ids)} stack row(s)"
+        )
+        _change_lines(change.related, indent + "  ")
+
+
+def _placed(args: argparse.Namespace, placed: orders.PlacedOrder, what: str) -> int:
+    if args.json:
+        emit_json(
+            {
+                "number": placed.number,
+                "kind": placed.kind.value,
+                "cart": placed.cart or None,
+                "changes": [_change_json(c) for c in placed.changes],
+                "stack_rows": placed.queued_rows,
+            }
+        )
+    else:
+        print(f"{what} {placed.number}: {placed.queued_rows} change(s) queued for the carts")
+        _change_lines(placed.changes)
+    return 0
+
+
+def cmd_order_add(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    lines = parse_lines(args.lines, "an order")
+    with store.write() as session:
+        placed = orders.add_order(session, lines, workstation, cart_name=args.cart)
+    return _placed(args, placed, "order")
+
+
+def cmd_pos_sale(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    lines = parse_lines(args.lines, "a sale")
+    with store.write() as session:
+        placed = orders.pos_sale(session, lines, workstation)
+    return _placed(args, placed, "sale")
+
+
+def cmd_order_cancel(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.write() as session:
+        cancelled = orders.cancel_order(session, args.number, workstation)
+    if args.json:
+        emit_json(
+            {"number": cancelled.number, "changes": [_change_json(c) for c in cancelled.changes]}
+        )
+    else:
+        print(f"order {cancelled.number} cancelled; its stock is back")
+        _change_lines(cancelled.changes)
+    return 0
+
+
+def _order_json(order: orders.OrderSummary) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "kind": order.kind,
+        "cart": order.cart or None,
+        "cart_order_number": order.cart_order_number,
+        "status": order.status,
+        "created_at": local_time(order.created_at).isoformat(timespec="seconds"),
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines],
+    }
+
+
+def cmd_order_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        found = (
+            [orders.get_order(session, args.number)]
+            if args.number is not None
+            else orders.recent_orders(session, args.limit)
+        )
+    if args.json:
+        emit_json([_order_json(o) for o in found])
+        return 0
+    emit_table(
+        ["Order", "Kind", "Cart", "Cart order", "Status", "Lines"],
+        [
+            (
+                o.number,
+                o.kind,
+                o.cart,
+                o.cart_order_number or "",
+                o.status,
+                ", ".join(f"{line.sku} x{line.quantity}" for line in o.lines),
+            )
+            for o in found
+        ],
+    )
+    return 0
+
+
+def cmd_orders_import(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    report = orders.import_orders(store, args.cart, workstation)
+    if args.json:
+        emit_json(
+            {
+                "cart": report.cart,
+                "imported": [
+                    {"number": o.number, "cart_order_number": o.cart_order_number}
+                    for o in report.imported
+                ],
+                "already_imported": report.already_imported,
+                "warnings": report.warnings,
+                "stack_rows": sum(o.queued_rows for o in report.imported),
+            }
+        )
+    else:
+        print(report.summary)
+    return 0
+
+
+def cmd_po_create(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    lines = parse_lines(args.lines, "a purchase order")
+    with store.write() as session:
+        number = purchasing.create_po(session, args.supplier, lines, workstation)
+        po = purchasing.get_po(session, number)
+    if args.json:
+        emit_json(_po_json(po))
+    else:
+        print(f"purchase order {number} for {po.supplier}: {po.outstanding} unit(s) ordered")
+    return 0
+
+
+def _po_json(po: purchasing.PoSummary) -> dict[str, Any]:
+    return {
+        "number": po.number,
+        "supplier": po.supplier,
+        "status": po.status,
+        "lines": [
+            {"sku": line.sku, "ordered": line.ordered, "received": line.received}
+            for line in po.lines
+        ],
+    }
+
+
+def cmd_po_receive(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    lines = parse_lines(args.lines, "a receipt") if args.lines else None
+    with store.write() as session:
+        changes = purchasing.receive_po(session, args.number, lines, workstation)
+        po = purchasing.get_po(session, args.number)
+    if args.json:
+        emit_json({**_po_json(po), "changes": [_change_json(c) for c in changes]})
+    else:
+        print(f"purchase order {po.number}: {po.status}, {po.outstanding} unit(s) outstanding")
+        _change_lines(changes)
+    return 0
+
+
+def cmd_po_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        found = (
+            [purchasing.get_po(session, args.number)]
+            if args.number is not None
+            else purchasing.list_pos(session, open_only=args.open)
+        )
+    if args.json:
+        emit_json([_po_json(po) for po in found])
+        return 0
+    emit_table(
+        ["PO", "Supplier", "Status", "Lines (received/ordered)"],
+        [
+            (
+                po.number,
+                po.supplier,
+                po.status,
+                ", ".join(f"{line.sku} {line.received}/{line.ordered}" for line in po.lines),
+            )
+            for po in found
+        ],
+    )
+    return 0
+
+
+def cmd_kit_define(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    components = parse_lines(args.components, f"kit {args.kit}")
+    with store.write() as session:
+        change = kits.define_kit(session, products.clean_sku(args.kit), components, workstation)
+        info = kits.kit_info(session, products.clean_sku(args.kit))
+    if args.json:
+        emit_json(
+            {
+                **_kit_json(info),
+                "change": _change_json(change) if change else None,
+            }
+        )
+    else:
+        parts = ", ".join(f"{line.quantity} x {line.sku}" for line in info.components)
+        print(f"kit {info.sku} = {parts}; QOH {info.qoh} (derived from its components)")
+        if change:
+            _change_lines([change])
+    return 0
+
+
+def _kit_json(info: kits.KitInfo) -> dict[str, Any]:
+    return {
+        "kit": info.sku,
+        "qoh": info.qoh,
+        "components": [{"sku": line.sku, "quantity": line.quantity} for line in info.components],
+    }
+
+
+def cmd_kit_list(args: argparse.Namespace, store: Store, workstation: str) -> int:
+    with store.read() as session:
+        found = kits.list_kits(session)
+    if args.json:
+        emit_json([_kit_json(k) for k in found])
+        return 0
+    emit_table(
+        ["Kit", "QOH", "Components"],
+        [
+            (k.sku, k.qoh, ", ".join(f"{line.quantity} x {line.sku}" for line in k.components))
+            for k in found
+        ],
+    )
+    return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -640,6 +861,47 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--set", metavar="N", help="the new quantity on hand")
     p.add_argument("--reason", help="one of the QOHReason parameter's reasons")
     p.add_argument("--no-send", action="store_true", help="do not send this change to the carts")
+
+    orders_p = sub.add_parser("orders", help="import orders from a cart").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(orders_p, "import", cmd_orders_import, "download a cart's new orders")
+    p.add_argument("cart")
+    order = sub.add_parser("order", help="manual orders").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(order, "add", cmd_order_add, "enter a phone or counter order")
+    p.add_argument("lines", nargs="+", metavar="SKU:QTY")
+    p.add_argument("--cart", help="the channel the order came through (it is not told)")
+    p = command(order, "cancel", cmd_order_cancel, "cancel an order: its stock goes back")
+    p.add_argument("number", type=int)
+    p = command(order, "list", cmd_order_list, "list recent orders (or one)")
+    p.add_argument("number", type=int, nargs="?")
+    p.add_argument("--limit", type=int, default=50)
+    pos = sub.add_parser("pos", help="point of sale").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(pos, "sale", cmd_pos_sale, "ring up a sale")
+    p.add_argument("lines", nargs="+", metavar="SKU:QTY")
+    po = sub.add_parser("po", help="purchase orders").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(po, "create", cmd_po_create, "create a purchase order")
+    p.add_argument("supplier")
+    p.add_argument("lines", nargs="+", metavar="SKU:QTY")
+    p = command(po, "receive", cmd_po_receive, "receive a PO (all outstanding without lines)")
+    p.add_argument("number", type=int)
+    p.add_argument("lines", nargs="*", metavar="SKU:QTY")
+    p = command(po, "list", cmd_po_list, "list purchase orders (or one)")
+    p.add_argument("number", type=int, nargs="?")
+    p.add_argument("--open", action="store_true", help="only those not fully received")
+    kit = sub.add_parser("kit", help="kits").add_subparsers(
+        dest="subcommand", metavar="SUBCOMMAND", required=True
+    )
+    p = command(kit, "define", cmd_kit_define, "make a product a kit of these components")
+    p.add_argument("kit")
+    p.add_argument("components", nargs="+", metavar="COMPONENT:QTY")
+    command(kit, "list", cmd_kit_list, "list the kits and their components")
 
     stack = sub.add_parser("stack", help="the web stack").add_subparsers(
         dest="subcommand", metavar="SUBCOMMAND", required=True

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -284,3 +286,53 @@ def test_the_cli_never_imports_qt(store_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_orders_pos_purchase_orders_and_kits(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for sku, qoh in [("A1", "10"), ("B2", "6"), ("BOX", "0")]:
+        assert run(capsys, "product", "add", sku, "--qoh", qoh)[0] == 0
+    kit: Any = run_json(capsys, "kit", "define", "BOX", "A1:2", "B2:1")
+    assert (kit["qoh"], kit["components"]) == (
+        5,
+        [{"sku": "A1", "quantity": 2}, {"sku": "B2", "quantity": 1}],
+    )
+    sale: Any = run_json(capsys, "pos", "sale", "BOX", "B2:2")
+    assert sale["kind"] == "POS"
+    order: Any = run_json(capsys, "order", "add", "A1:1")
+    assert order["number"] == sale["number"] + 1
+    shown: Any = run_json(capsys, "product", "list")
+    assert {p["sku"]: p["qoh"] for p in shown} == {"A1": 7, "B2": 3, "BOX": 3}
+    code, out, _ = run(capsys, "order", "cancel", str(order["number"]))
+    assert code == 0 and "cancelled" in out
+    po: Any = run_json(capsys, "po", "create", "Acme", "A1:100", "B2:5")
+    assert po["status"] == "open"
+    received: Any = run_json(capsys, "po", "receive", str(po["number"]), "A1:40")
+    assert received["status"] == "partly received"
+    assert [c["qoh_after"] for c in received["changes"]] == [48]
+    run_json(capsys, "po", "receive", str(po["number"]))
+    shown = run_json(capsys, "product", "list")
+    assert {p["sku"]: p["qoh"] for p in shown} == {"A1": 108, "B2": 8, "BOX": 8}
+
+    before = content(store_path)
+    for argv, message in [
+        (("pos", "sale", "NOPE:1"), "no product with SKU 'NOPE'"),
+        (("order", "add", "A1:0"), "at least 1"),
+        (("order", "add", "A1:-2"), "cannot be negative"),
+        (("order", "add", "A1:x"), "whole number"),
+        (("po", "receive", str(po["number"]), "A1:1"), "nothing|0 outstanding"),
+        (("order", "cancel", str(order["number"])), "already cancelled"),
+        (("kit", "define", "A1", "BOX:1"), "kit"),
+        (("adjust", "BOX", "--add", "1"), "derived from its components"),
+        (("orders", "import", "Nowhere"), "no cart called"),
+    ]:
+        code, out, err = run(capsys, *argv)
+        assert code == 1, argv
+        assert re.search(message, err), (argv, err)
+    assert content(store_path) == before
+    listed: Any = run_json(capsys, "order", "list")
+    assert [(o["number"], o["status"]) for o in listed] == [
+        (order["number"], "cancelled"),
+        (sale["number"], "open"),
+    ]

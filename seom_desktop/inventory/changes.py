@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import cast
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     insert,
     or_,
@@ -33,6 +34,7 @@ from seom_desktop.errors import InputError, NotFoundError
 from seom_desktop.store import params
 from seom_desktop.store.models import (
     Cart,
+    KitComponent,
     LedgerEntry,
     Product,
     StackRow,
@@ -56,6 +58,15 @@ class Source(StrEnum):
     GET_QOH = "Get QOH"
     NEW_PRODUCT = "new product"
     PRODUCT_IMPORT = "product import"
+    ORDER_CANCELLED = "order cancelled"
+    KIT_DEFINITION = "kit definition"
+
+
+KIT_SALE_SOURCES = frozenset(
+    {Source.POS_SALE, Source.MANUAL_ORDER, Source.IMPORTED_ORDER, Source.ORDER_CANCELLED}
+)
+"""The changes that may name a kit: they move its components. Any other change to a kit
+(an adjustment, Get QOH, a receipt) is refused: a kit's QOH is derived, never set."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,9 @@ class AppliedChange:
     stack_row_ids: tuple[int, ...]
     stack_cart_ids: tuple[int, ...]
     """The cart of each stack row, in the same order."""
+    related: tuple[AppliedChange, ...] = ()
+    """Changes made with this one: a sold kit's components, and the kits whose derived QOH
+    moved because a component did."""
 
 
 def realtime_platforms() -> list[str]:
@@ -109,12 +123,61 @@ _web_fields = cast(Table, WebField.__table__)
 _ledger = cast(Table, LedgerEntry.__table__)
 _stack = cast(Table, StackRow.__table__)
 
-_LOCK_QOH = select(_products.c.qoh).where(_products.c.sku == bindparam("b_sku")).with_for_update()
-_MOVE_QOH = (
-    update(_products)
+_kit_components = cast(Table, KitComponent.__table__)
+
+_LOCK_QOH = (
+    select(_products.c.qoh, _products.c.is_kit)
     .where(_products.c.sku == bindparam("b_sku"))
+    .with_for_update()
+)
+_MOVE_QOH = (  # never a kit: their QOH is derived (refresh_kits)
+    update(_products)
+    .where(_products.c.sku == bindparam("b_sku"), _products.c.is_kit.is_(False))
     .values(qoh=_products.c.qoh + bindparam("b_delta", type_=Integer))
     .returning(_products.c.id, _products.c.qoh)
+)
+_component = _products.alias("component")
+_DERIVED_KIT_QOH = (
+    # min over components of floor(component QOH / quantity per kit); never below 0
+    select(
+        func.coalesce(
+            func.min(
+                case(
+                    (_component.c.qoh <= 0, 0),
+                    else_=_component.c.qoh // _kit_components.c.quantity,
+                )
+            ),
+            0,
+        )
+    )
+    .select_from(
+        _kit_components.join(_component, _component.c.id == _kit_components.c.component_id)
+    )
+    .where(_kit_components.c.kit_id == bindparam("b_kit"))
+    .scalar_subquery()
+)
+_KITS_OF = (
+    select(_kit_components.c.kit_id)
+    .where(_kit_components.c.component_id.in_(bindparam("b_components", expanding=True)))
+    .distinct()
+    .order_by(_kit_components.c.kit_id)
+)
+_LOCK_KIT = (
+    select(_products.c.qoh, _products.c.sku)
+    .where(_products.c.id == bindparam("b_kit"))
+    .with_for_update()
+)
+_DERIVE_KIT = (
+    update(_products)
+    .where(_products.c.id == bindparam("b_kit"))
+    .values(qoh=_DERIVED_KIT_QOH)
+    .returning(_products.c.qoh)
+)
+_COMPONENTS = (
+    select(_products.c.id, _products.c.sku, _kit_components.c.quantity)
+    .join(_kit_components, _kit_components.c.component_id == _products.c.id)
+    .where(_kit_components.c.kit_id == bindparam("b_kit"))
+    .order_by(_products.c.id)
 )
 _WRITE_LEDGER = insert(_ledger).returning(_ledger.c.id)
 _NOTIFY_STACK = text("NOTIFY seom_stack")
@@ -163,34 +226,70 @@ def _missing_product(session: Session, sku: str) -> NotFoundError:
 
 
 def apply_change(session: Session, change: QohChange, workstation: str) -> AppliedChange:
-    """Apply one QOH change inside the caller's write transaction (see module docstring)."""
+    """Apply one QOH change inside the caller's write transaction (see module docstring).
+
+    A kit's QOH is derived from its components (see :mod:`seom_desktop.inventory.kits`):
+    selling or returning a kit moves its components, and every kit that contains a changed
+    component has its derived QOH recomputed, ledgered and sent to the carts in the same
+    transaction. The kit changes are in :attr:`AppliedChange.related`."""
     if change.set_to is not None:
         # Lock the row, then compute the delta from the value nobody else can now change.
-        current = session.execute(_LOCK_QOH, {"b_sku": change.sku}).scalar_one_or_none()
-        if current is None:
+        locked = session.execute(_LOCK_QOH, {"b_sku": change.sku}).one_or_none()
+        if locked is None:
             raise _missing_product(session, change.sku)
-        delta = change.set_to - current
+        if locked.is_kit:
+            raise _kit_refused(session, change)
+        delta = change.set_to - locked.qoh
     else:
         assert change.delta is not None
         delta = change.delta
 
     moved = session.execute(_MOVE_QOH, {"b_sku": change.sku, "b_delta": delta}).one_or_none()
     if moved is None:
-        raise _missing_product(session, change.sku)
+        kit_id = session.scalar(select(_products.c.id).where(_products.c.sku == change.sku))
+        if kit_id is None:
+            raise _missing_product(session, change.sku)
+        return _sell_kit(session, kit_id, change, workstation)
     product_id, qoh_after = moved
-    qoh_before = qoh_after - delta
+    applied = _record(
+        session,
+        change,
+        workstation,
+        product_id=product_id,
+        qoh_before=qoh_after - delta,
+        delta=delta,
+        origin_cart_id=change.origin_cart_id,
+    )
+    kits = refresh_kits(session, [product_id], change, workstation)
+    return replace(applied, related=tuple(kits)) if kits else applied
 
+
+def _record(
+    session: Session,
+    change: QohChange,
+    workstation: str,
+    *,
+    product_id: int,
+    qoh_before: int,
+    delta: int,
+    sku: str | None = None,
+    origin_cart_id: int | None = None,
+    reason: str | None = None,
+) -> AppliedChange:
+    """The ledger row and the stack rows of a QOH move that has just been made."""
+    sku = sku or change.sku
+    qoh_after = qoh_before + delta
     ledger_id = session.execute(
         _WRITE_LEDGER,
         {
             "created_at": utcnow(),
             "workstation": workstation,
             "product_id": product_id,
-            "sku": change.sku,
+            "sku": sku,
             "source": change.source.value,
-            "reason": change.reason,
+            "reason": change.reason if reason is None else reason,
             "document": change.document,
-            "origin_cart_id": change.origin_cart_id,
+            "origin_cart_id": origin_cart_id,
             "send_to_web": change.send_to_web,
             "qoh_before": qoh_before,
             "delta": delta,
@@ -199,7 +298,7 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
     ).scalar_one()
 
     targets = (
-        stack_targets(session, product_id, change.sku, change.origin_cart_id)
+        stack_targets(session, product_id, sku, origin_cart_id)
         if change.send_to_web and delta != 0
         else []
     )
@@ -231,7 +330,7 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
         # Wakes the stack controllers LISTENing (stack/wakeup.py) when this commits.
         session.execute(_NOTIFY_STACK)
     return AppliedChange(
-        sku=change.sku,
+        sku=sku,
         product_id=product_id,
         qoh_before=qoh_before,
         delta=delta,
@@ -240,6 +339,103 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
         stack_row_ids=tuple(stack_ids),
         stack_cart_ids=tuple(cart_id for cart_id, _ in targets),
     )
+
+
+def kit_components(session: Session, kit_id: int) -> list[tuple[int, str, int]]:
+    """(component id, SKU, quantity per kit) of a kit, by component id."""
+    return [(cid, sku, qty) for cid, sku, qty in session.execute(_COMPONENTS, {"b_kit": kit_id})]
+
+
+def _kit_refused(session: Session, change: QohChange) -> InputError:
+    kit_id = session.scalar(select(_products.c.id).where(_products.c.sku == change.sku))
+    parts = ", ".join(f"{qty} x {sku}" for _, sku, qty in kit_components(session, kit_id or -1))
+    return InputError(
+        f"{change.sku} is a kit: its QOH is derived from its components ({parts}); "
+        "change the components instead"
+    )
+
+
+def _sell_kit(session: Session, kit_id: int, change: QohChange, workstation: str) -> AppliedChange:
+    """A kit sold (or returned): each component moves by quantity-per-kit times the kits
+    sold, then the kits' derived QOH follow. The cart that sold the kit is not told of the
+    kit's own change (it made it); the components' changes go to every cart, that one too,
+    because it sold a kit, not the components."""
+    if change.source not in KIT_SALE_SOURCES:
+        raise _kit_refused(session, change)
+    assert change.delta is not None
+    components = kit_components(session, kit_id)
+    if not components:
+        raise InputError(f"kit {change.sku} has no components; define them with 'kit define'")
+    moved: list[AppliedChange] = []
+    for component_id, sku, quantity in components:
+        part = QohChange(
+            sku,
+            change.source,
+            delta=change.delta * quantity,
+            reason=change.reason or f"kit {change.sku}",
+            document=change.document,
+            send_to_web=change.send_to_web,
+        )
+        assert part.delta is not None
+        row = session.execute(_MOVE_QOH, {"b_sku": sku, "b_delta": part.delta}).one()
+        moved.append(
+            _record(
+                session,
+                part,
+                workstation,
+                product_id=component_id,
+                qoh_before=row.qoh - part.delta,
+                delta=part.delta,
+            )
+        )
+    kits = refresh_kits(
+        session, [c[0] for c in components], change, workstation, sold_kit_id=kit_id
+    )
+    sold = next(k for k in kits if k.product_id == kit_id)
+    others = [k for k in kits if k is not sold]
+    return replace(sold, related=tuple(moved + others))
+
+
+def refresh_kits(
+    session: Session,
+    component_ids: Iterable[int],
+    change: QohChange,
+    workstation: str,
+    *,
+    sold_kit_id: int | None = None,
+    kit_ids: Iterable[int] | None = None,
+) -> list[AppliedChange]:
+    """Recompute the derived QOH of every kit containing one of these components (or of
+    ``kit_ids``), in SQL, and ledger and stack every kit whose QOH moved, under ``change``'s
+    source and document. Kits are locked in id order, so two transactions cannot deadlock."""
+    ids = (
+        sorted(set(kit_ids))
+        if kit_ids is not None
+        else list(session.scalars(_KITS_OF, {"b_components": list(component_ids)}))
+    )
+    applied: list[AppliedChange] = []
+    for kit_id in ids:
+        before, sku = session.execute(_LOCK_KIT, {"b_kit": kit_id}).one()
+        after = session.execute(_DERIVE_KIT, {"b_kit": kit_id}).scalar_one()
+        sold = kit_id == sold_kit_id
+        if after == before and not sold:
+            continue
+        applied.append(
+            _record(
+                session,
+                change,
+                workstation,
+                product_id=kit_id,
+                qoh_before=before,
+                delta=after - before,
+                sku=sku,
+                origin_cart_id=change.origin_cart_id if sold else None,
+                reason=None
+                if sold or change.source is Source.KIT_DEFINITION
+                else f"kit: {change.sku} changed",
+            )
+        )
+    return applied
 
 
 def apply_changes(

@@ -430,6 +430,7 @@ class _Known:
     synchronized: bool
     qoh: int
     """The store's QOH when the page's write transaction read it."""
+    is_kit: bool = False
 
 
 def _map_cart_skus(session: Session, cart_id: int, cart_skus: Sequence[str]) -> dict[str, _Known]:
@@ -441,22 +442,23 @@ def _map_cart_skus(session: Session, cart_id: int, cart_skus: Sequence[str]) -> 
     for start in range(0, len(unique), IN_CHUNK):
         chunk = unique[start : start + IN_CHUNK]
         explicit = session.execute(
-            select(WebField.cart_sku, Product.sku, WebField.sync_qoh, Product.qoh)
+            select(WebField.cart_sku, Product.sku, WebField.sync_qoh, Product.qoh, Product.is_kit)
             .join(Product, Product.id == WebField.product_id)
             .where(WebField.cart_id == cart_id, WebField.cart_sku.in_(chunk))
             .order_by(Product.id)
         )
-        for cart_sku, sku, sync, qoh in explicit:
+        for cart_sku, sku, sync, qoh, kit in explicit:
             if cart_sku:
-                found.setdefault(cart_sku, _Known(sku, bool(sync), qoh))
+                found.setdefault(cart_sku, _Known(sku, bool(sync), qoh, bool(kit)))
         same = session.execute(
-            select(Product.sku, WebField.cart_sku, WebField.sync_qoh, Product.qoh)
+            select(Product.sku, WebField.cart_sku, WebField.sync_qoh, Product.qoh, Product.is_kit)
             .outerjoin(WebField, _web_join(cart_id))
             .where(Product.sku.in_(chunk))
         )
-        for sku, cart_sku, sync, qoh in same:
+        for sku, cart_sku, sync, qoh, kit in same:
             if not cart_sku:
-                found.setdefault(sku, _Known(sku, True if sync is None else bool(sync), qoh))
+                synchronized = True if sync is None else bool(sync)
+                found.setdefault(sku, _Known(sku, synchronized, qoh, bool(kit)))
     return found
 
 
@@ -561,6 +563,18 @@ def _apply_page(
                 )
                 continue
             current = qoh_now[product.sku]
+            if product.is_kit:
+                items.append(
+                    SyncItem(
+                        product.sku,
+                        entry.sku,
+                        current,
+                        SyncStatus.SKIPPED,
+                        "a kit: its QOH is derived from its components; left unchanged",
+                        entry.qoh,
+                    )
+                )
+                continue
             if entry.qoh is None:
                 items.append(
                     SyncItem(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -251,3 +252,98 @@ class CartStock(Base):
     cart_sku: Mapped[str] = mapped_column(String(100), primary_key=True)
     qoh: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KitComponent(Base):
+    """One component of a kit: selling the kit lowers each component by ``quantity`` per kit,
+    and the kit's own QOH is derived from its components (``inventory/kits.py``)."""
+
+    __tablename__ = "kit_components"
+    __table_args__ = (CheckConstraint("quantity > 0", name="positive_quantity"),)
+
+    kit_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class OrderKind(enum.StrEnum):
+    IMPORTED = "imported"
+    MANUAL = "manual"
+    POS = "POS"
+
+
+class OrderStatus(enum.StrEnum):
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+class Order(Base):
+    """An order the store knows: imported from a cart, entered by a clerk, or a POS sale.
+    ``id`` is the store's order number. An imported order is unique per cart and cart order
+    number, so importing it twice (a retry, two workstations) can never lower QOH twice."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("cart_id", "cart_order_number", name="uq_orders_cart"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("carts.id", ondelete="SET NULL"), nullable=True
+    )
+    cart_name: Mapped[str] = mapped_column(String(100), default="")
+    cart_order_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.OPEN.value)
+    workstation: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (Index("ix_order_lines_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="RESTRICT"), nullable=True
+    )
+    """None when the cart sold a SKU the store does not have (no QOH was changed)."""
+    sku: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class PurchaseOrderStatus(enum.StrEnum):
+    OPEN = "open"
+    PARTIAL = "partly received"
+    RECEIVED = "received"
+
+
+class PurchaseOrder(Base):
+    __tablename__ = "purchase_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """The PO number."""
+    supplier: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=PurchaseOrderStatus.OPEN.value)
+    workstation: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PurchaseOrderLine(Base):
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        UniqueConstraint("po_id", "product_id", name="uq_purchase_order_lines_product"),
+        CheckConstraint("received >= 0 AND received <= ordered", name="received_range"),
+        CheckConstraint("ordered > 0", name="positive_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    sku: Mapped[str] = mapped_column(String(100))
+    ordered: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,9 +2,12 @@
 needs to stay equal to the store, and the ledger always adds up to the QOH.
 
 A rule-based state machine makes random changes from every source, with and without "send to
-Web sites", while carts are (de)activated, (un)ticked, SynchQOH is switched and products are
-excluded per cart. An oracle kept by the test, independent of the domain code, predicts the
-stack; after every step the store must agree with it.
+Web sites" - adjustments, manual, imported and POS orders (some selling a kit), cancellations,
+purchase-order receipts - while carts are (de)activated, (un)ticked, SynchQOH is switched and
+products are excluded per cart. A kit K made of 2 x A + 1 x B is defined at the start: its QOH
+must always be the derived one, and the carts must hear of every move of it. An oracle kept
+by the test, independent of the domain code, predicts the stack; after every step the store
+must agree with it.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import func, select, update
 
+from seom_desktop.inventory import kits, orders, purchasing
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory.lines import Line
 from seom_desktop.inventory.products import add_product, set_web_fields
 from seom_desktop.store import carts as cart_records
 from seom_desktop.store import open_store, params
-from seom_desktop.store.models import Cart, LedgerEntry, Product, StackRow
+from seom_desktop.store.models import Cart, LedgerEntry, OrderKind, Product, StackRow
 
 WS = "PROP-PC"
 SKUS = ("A", "B", "C")
+KIT = "K"
+KIT_PARTS = {"A": 2, "B": 1}
 CARTS = ("Cart1", "Cart2", "Cart3")
 REALTIME = {"shopify", "woocommerce", "generic"}
 FROM_A_CART = (Source.IMPORTED_ORDER, Source.GET_QOH)
@@ -58,6 +65,8 @@ class StackMachine(RuleBasedStateMachine):
         self.from_cart: dict[tuple[str, str], int] = defaultdict(int)
         self.not_sent: dict[tuple[str, str], int] = defaultdict(int)
         self.always_synced: set[tuple[str, str]] = set()
+        self.orders: list[tuple[int, str | None, list[tuple[str, int]]]] = []
+        self.cart_orders = 0
 
     def eligible(self, cart: str, sku: str) -> bool:
         return (
@@ -91,6 +100,8 @@ class StackMachine(RuleBasedStateMachine):
             for sku, qoh in zip(SKUS, start, strict=True):
                 add_product(session, sku, WS, qoh=qoh)
                 self.qoh[sku] = self.start[sku] = qoh
+            add_product(session, KIT, WS)
+            self.qoh[KIT] = self.start[KIT] = 0
             for name, platform, (active, tick) in zip(CARTS, platforms, flags, strict=True):
                 info = cart_records.add_cart(session, name, platform, "https://x.test")
                 ticked = tick and platform in REALTIME
@@ -104,7 +115,36 @@ class StackMachine(RuleBasedStateMachine):
                 self.active[name] = active
                 self.ticked[name] = ticked
         self.synch = synch
-        self.always_synced = {(c, s) for c in CARTS for s in SKUS if self.eligible(c, s)}
+        self.always_synced = {(c, s) for c in CARTS for s in (*SKUS, KIT) if self.eligible(c, s)}
+        with self.store.write() as session:
+            kits.define_kit(session, KIT, [Line(k, q) for k, q in KIT_PARTS.items()], WS)
+        self.follow_kit(None, send=True)
+
+    # -- the oracle ------------------------------------------------------------------------
+    def moved(self, sku: str, delta: int, origin: str | None, send: bool) -> None:
+        """What a move of ``sku`` by ``delta`` must tell each cart."""
+        self.qoh[sku] += delta
+        if origin is not None:
+            self.from_cart[(origin, sku)] += delta
+        for cart in CARTS:
+            if not send and cart != origin:
+                self.not_sent[(cart, sku)] += delta
+            if send and delta and cart != origin and self.eligible(cart, sku):
+                self.expected_stack[(cart, sku)] += delta
+
+    def follow_kit(self, origin: str | None, send: bool) -> None:
+        """The kit's QOH follows its components (told to every cart but ``origin``)."""
+        derived = max(0, min(max(0, self.qoh[s]) // q for s, q in KIT_PARTS.items()))
+        self.moved(KIT, derived - self.qoh[KIT], origin, send)
+
+    def sell(self, sku: str, delta: int, origin: str | None) -> None:
+        if sku == KIT:
+            for part, per_kit in KIT_PARTS.items():
+                self.moved(part, delta * per_kit, None, True)
+            self.follow_kit(origin, send=True)
+        else:
+            self.moved(sku, delta, origin, True)
+            self.follow_kit(None, send=True)
 
     @rule(
         sku=st.sampled_from(SKUS),
@@ -140,14 +180,58 @@ class StackMachine(RuleBasedStateMachine):
         with self.store.write() as session:
             applied = apply_change(session, change, WS)
         assert applied.delta == delta
-        self.qoh[sku] += delta
-        if origin_cart is not None:
-            self.from_cart[(origin_cart, sku)] += delta
-        for cart in CARTS:
-            if not send and cart != origin_cart:
-                self.not_sent[(cart, sku)] += delta
-            if send and delta and cart != origin_cart and self.eligible(cart, sku):
-                self.expected_stack[(cart, sku)] += delta
+        self.moved(sku, delta, origin_cart, send)
+        self.follow_kit(None, send)
+
+    @rule(
+        kind=st.sampled_from(list(OrderKind)),
+        lines=st.dictionaries(st.sampled_from((*SKUS, KIT)), st.integers(1, 4), min_size=1),
+        origin=st.sampled_from(CARTS),
+    )
+    def order(self, kind: OrderKind, lines: dict[str, int], origin: str) -> None:
+        cart = origin if kind is OrderKind.IMPORTED else None
+        with self.store.write() as session:
+            if cart is None:
+                placed = orders.add_order(
+                    session, [Line(k, q) for k, q in lines.items()], WS, kind=kind
+                )
+            else:
+                self.cart_orders += 1
+                info = cart_records.snapshot(cart_records.get_cart(session, cart))
+                found = orders.place_order(
+                    session,
+                    [Line(k, q) for k, q in lines.items()],
+                    WS,
+                    kind=kind,
+                    cart=info,
+                    cart_order_number=str(self.cart_orders),
+                )
+                assert found is not None
+                placed = found
+        for sku, quantity in lines.items():
+            self.sell(sku, -quantity, cart)
+        self.orders.append((placed.number, cart, list(lines.items())))
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        if not self.orders:
+            return
+        number, cart, lines = self.orders.pop(data.draw(st.integers(0, len(self.orders) - 1)))
+        with self.store.write() as session:
+            orders.cancel_order(session, number, WS)
+        for sku, quantity in lines:
+            self.sell(sku, quantity, cart)
+
+    @rule(sku=st.sampled_from(SKUS), ordered=st.integers(1, 30), now=st.integers(0, 30))
+    def receive(self, sku: str, ordered: int, now: int) -> None:
+        now = min(now, ordered)
+        with self.store.write() as session:
+            number = purchasing.create_po(session, "Acme", [Line(sku, ordered)], WS)
+            if now:
+                purchasing.receive_po(session, number, [Line(sku, now)], WS)
+        if now:
+            self.moved(sku, now, None, True)
+            self.follow_kit(None, send=True)
 
     @rule()
     def toggle_synchqoh(self) -> None:
@@ -172,7 +256,7 @@ class StackMachine(RuleBasedStateMachine):
             cart_records.set_sync(session, cart, self.ticked[cart])
         self.note_eligibility()
 
-    @rule(cart=st.sampled_from(CARTS), sku=st.sampled_from(SKUS))
+    @rule(cart=st.sampled_from(CARTS), sku=st.sampled_from((*SKUS, KIT)))
     def toggle_web_field(self, cart: str, sku: str) -> None:
         pair = (cart, sku)
         if pair in self.excluded:
@@ -203,6 +287,7 @@ class StackMachine(RuleBasedStateMachine):
                 )
             }
         assert qoh == self.qoh
+        assert qoh[KIT] == max(0, min(max(0, qoh[s]) // q for s, q in KIT_PARTS.items()))
         # The ledger adds up to the QOH (products start at 0 and record their start).
         assert {sku: int(ledger.get(sku, 0)) for sku in qoh} == qoh
         assert stack == {k: v for k, v in self.expected_stack.items() if k in stack or v}
