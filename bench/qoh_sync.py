@@ -13,6 +13,11 @@ sender's), whose catalogue holds the same SKUs with other quantities. Then:
 2. The sandbox is reset to its initial catalogue (and idempotency keys) and a bare
    ``requests.Session`` loop in another fresh child replays the recorded requests, byte for
    byte (same count, bodies, auth headers): the raw-HTTP limit. ratio = SEOM items/s / raw.
+   The bytes carry the time they were made (Miva's ``Miva_Request_Timestamp``, refused when
+   more than 60 s off): each request is replayed at its recorded time on the sandbox's clock,
+   which the replay sets back (``ClockShift``) before sending it. A replayed answer whose
+   status or size differs from the recorded one is counted (``raw_failures``,
+   ``raw_answers_of_another_size``): Miva refuses with HTTP 200 and a short body.
 3. The sandbox's quantities are changed (a stock take through its control endpoint), Get QOH
    runs in a fresh child (recording too), the store must then equal the cart for every SKU,
    and the recorded page requests are replayed by a bare loop.
@@ -28,11 +33,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
+import mmap
 import os
 import pickle
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -122,9 +130,40 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KB on Linux
 
 
+class ClockShift:
+    """A shift of the sandbox's wall clock, in seconds, that another process can set.
+
+    The sandbox process reads it at every ``now()`` (its ``wall_clock``); the replay sets it
+    before each request so that the request arrives at the time it was recorded. 8 bytes
+    (a float) in a shared file, mapped: setting and reading cost a microsecond."""
+
+    _FORMAT = "d"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            self.path.write_bytes(struct.pack(self._FORMAT, 0.0))
+        with open(self.path, "r+b") as fh:
+            self._map = mmap.mmap(fh.fileno(), struct.calcsize(self._FORMAT))
+
+    def set(self, seconds: float) -> None:
+        struct.pack_into(self._FORMAT, self._map, 0, seconds)
+
+    def seconds(self) -> float:
+        shift: float = struct.unpack_from(self._FORMAT, self._map, 0)[0]
+        return shift
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.seconds())
+
+    def close(self) -> None:
+        self._map.close()
+
+
 # -- children -------------------------------------------------------------------------------
 class RecordingAdapter(HTTPAdapter):
-    """Writes every request that goes on the wire (as sent) to a file, then sends it."""
+    """Writes every request that goes on the wire (as sent) to a file, with the wall-clock
+    time it was sent, the answer's status and its ``Content-Length``."""
 
     def __init__(self, out: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -137,13 +176,19 @@ class RecordingAdapter(HTTPAdapter):
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
-        pickle.dump((request.method, request.url, dict(request.headers), body), self.out)
-        self.count += 1
+        sent_at = time.time()
         started = time.perf_counter()
+        status: int | None = None
+        size: str | None = None
         try:
-            return super().send(request, *args, **kwargs)
+            answer = super().send(request, *args, **kwargs)
+            status, size = answer.status_code, answer.headers.get("Content-Length")
+            return answer
         finally:
             self.seconds += time.perf_counter() - started
+            record = (request.method, request.url, dict(request.headers), body, sent_at)
+            pickle.dump((*record, status, None if size is None else int(size)), self.out)
+            self.count += 1
 
 
 class TimedAdapter(HTTPAdapter):
@@ -200,7 +245,8 @@ def child_sync(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
-    """Replay recorded requests with a bare requests.Session loop."""
+    """Replay recorded requests with a bare requests.Session loop, each at its recorded time
+    on the sandbox's clock (see ``ClockShift``)."""
     records = []
     with open(spec["record"], "rb") as fh:
         while True:
@@ -212,24 +258,33 @@ def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
     session.trust_env = False
     adapter = TimedAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
     session.mount("http://", adapter)
-    failures = 0
+    clock = ClockShift(spec["clock"])
+    failures = other_size = 0
     sent = received = 0
     started = time.perf_counter()
-    for method, url, headers, body in records:
-        answer = session.request(
-            method, url, headers=headers, data=body, timeout=(10, 60), allow_redirects=False
-        )
-        received += len(answer.content)
-        sent += len(body or b"")
-        if answer.status_code != 200:
-            failures += 1
-    seconds = time.perf_counter() - started
-    session.close()
+    try:
+        for method, url, headers, body, sent_at, status, size in records:
+            clock.set(sent_at - time.time())
+            answer = session.request(
+                method, url, headers=headers, data=body, timeout=(10, 60), allow_redirects=False
+            )
+            received += len(answer.content)
+            sent += len(body or b"")
+            if answer.status_code != status:
+                failures += 1
+            elif size is not None and len(answer.content) != size:
+                other_size += 1
+        seconds = time.perf_counter() - started
+    finally:
+        clock.set(0.0)
+        clock.close()
+        session.close()
     return {
         "seconds": seconds,
         "requests": len(records),
         "transport_seconds": adapter.seconds,
         "failures": failures,
+        "answers_of_another_size": other_size,
         "bytes_sent": sent,
         "bytes_received": received,
         "peak_rss_mb": peak_rss_mb(),
@@ -239,13 +294,18 @@ def child_raw(spec: dict[str, Any]) -> dict[str, Any]:
 def child_serve(spec: dict[str, Any]) -> None:
     from seom_desktop.sandbox import run_sandbox
 
-    run_sandbox(
-        spec["platform"],
-        catalog=spec["catalog"],
-        user=spec["user"],
-        secret=spec["secret"],
-        **spec["options"],
-    )
+    clock = ClockShift(spec["clock"])
+    try:
+        run_sandbox(
+            spec["platform"],
+            catalog=spec["catalog"],
+            user=spec["user"],
+            secret=spec["secret"],
+            wall_clock=clock.now,
+            **spec["options"],
+        )
+    finally:
+        clock.close()
 
 
 def run_child(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -268,12 +328,13 @@ def run_child(spec: dict[str, Any], folder: Path) -> dict[str, Any]:
 class SandboxProcess:
     """A sandbox served by ``python -m bench.qoh_sync --child serve`` on 127.0.0.1."""
 
-    def __init__(self, platform: str, catalog: Path, folder: Path) -> None:
+    def __init__(self, platform: str, catalog: Path, clock: Path, folder: Path) -> None:
         conf = PLATFORMS[platform]
         spec = {
             "kind": "serve",
             "platform": platform,
             "catalog": str(catalog),
+            "clock": str(clock),
             "user": conf["user"],
             "secret": conf["secret"],
             "options": conf["sandbox_options"],
@@ -384,6 +445,7 @@ def figures(items: int, seom: dict[str, Any], raw: dict[str, Any]) -> dict[str, 
         "raw_requests": raw["requests"],
         "raw_transport_seconds": round(raw["transport_seconds"], 3),
         "raw_failures": raw["failures"],
+        "raw_answers_of_another_size": raw["answers_of_another_size"],
         "ratio": round(ips / raw_ips, 3),
         "peak_rss_mb": round(seom["peak_rss_mb"], 1),
         "raw_peak_rss_mb": round(raw["peak_rss_mb"], 1),
@@ -402,7 +464,9 @@ def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict
         writer.writerows((sku_of(n), cart_initial_qoh(n)) for n in range(skus))
     location = str(folder / "store.seom")
     shutil.copyfile(products, location)
-    sandbox = SandboxProcess(platform, catalog, folder)
+    clock = folder / "clock"
+    ClockShift(clock).close()  # created unshifted, before the sandbox reads it
+    sandbox = SandboxProcess(platform, catalog, clock, folder)
     try:
         add_cart(location, platform, sandbox.url + PLATFORMS[platform].get("path", ""))
         expected = store_quantities(location)
@@ -413,7 +477,9 @@ def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict
         send_wrong = differences(expected, sandbox.control("GET", "inventory"))
         send_stats = sandbox.control("GET", "stats")
         sandbox.control("POST", "reset")
-        raw_send = run_child({"kind": "raw", "record": str(folder / "send.rec")}, folder)
+        raw_send = run_child(
+            {"kind": "raw", "record": str(folder / "send.rec"), "clock": str(clock)}, folder
+        )
         raw_wrong = differences(expected, sandbox.control("GET", "inventory"))
         raw_stats = sandbox.control("GET", "stats")
         send_figures = figures(skus, send, raw_send)
@@ -432,7 +498,9 @@ def run_platform(platform: str, skus: int, folder: Path, products: Path) -> dict
         sandbox.control("POST", "inventory", taken)
         get = run_child({**base, "kind": "get", "record": str(folder / "get.rec")}, folder)
         get_wrong = differences(store_quantities(location), taken)
-        raw_get = run_child({"kind": "raw", "record": str(folder / "get.rec")}, folder)
+        raw_get = run_child(
+            {"kind": "raw", "record": str(folder / "get.rec"), "clock": str(clock)}, folder
+        )
         get_figures = figures(skus, get, raw_get)
         get_figures["store_differs_after_get"] = get_wrong
         print(f"{platform} get: {json.dumps(get_figures)}", flush=True)

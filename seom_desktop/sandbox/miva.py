@@ -25,7 +25,10 @@ Rules enforced, from the Miva JSON API documentation:
   ``{"name": "ondemandcolumns", "value": [...]}``. ``Filter`` entries ``{"name": "search",
   "value": [{"field", "operator", "value"}]}``: conditions of one entry are ORed, entries ANDed;
   operators EQ NE GT GE LT LE CO NC LIKE IN NOT_IN TRUE FALSE NULL. ``Sort``: a column,
-  ``-`` for descending.
+  ``-`` for descending. Like Miva's database, the sandbox finds the rows of a ``search``
+  entry made only of ``code`` / ``sku`` ``EQ`` / ``IN`` conditions through an index (a
+  look-up of 100 codes does not read the whole catalogue); other queries scan. The rows
+  examined are counted (``rows_examined`` in ``/_sandbox/stats``).
 - ``OrderList_Load_Query`` (same list parameters; on-demand column ``items`` gives the lines
   ``{code, sku, quantity, ...}``; ``orderdate`` is Unix seconds) for order import.
 - Multicall: ``{"Operations": [{"Function", ...} | {"Function", ..., "Iterations": [...]}]}``
@@ -69,6 +72,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -80,6 +84,16 @@ JSON_PATH = "/mm5/json.mvc"
 DEFAULT_TIMEOUT = 60.0
 _RANGE = re.compile(r"^\s*operations\s*=\s*(\d+)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 _IDENTITY_KEYS = ("product_id", "edit_product", "product_code", "product_sku")
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "EQ": operator.eq,
+    "NE": operator.ne,
+    "GT": operator.gt,
+    "GE": operator.ge,
+    "LT": operator.lt,
+    "LE": operator.le,
+}
+_INDEXED_FIELDS = frozenset({"code", "sku"})
+"""Columns a ``search`` can find through the code index (in this sandbox both are the SKU)."""
 _OPERATORS = frozenset(
     {"EQ", "NE", "GT", "GE", "LT", "LE", "CO", "NC", "LIKE", "NOTLIKE", "IN", "NOT_IN"}
     | {"TRUE", "FALSE", "NULL"}
@@ -153,14 +167,7 @@ def _condition(op: str, actual: Any, target: Any) -> bool:
         left: Any = float(actual)
     else:
         goal, left = str(target).lower(), str(actual or "").lower()
-    return {
-        "EQ": left == goal,
-        "NE": left != goal,
-        "GT": left > goal,
-        "GE": left >= goal,
-        "LT": left < goal,
-        "LE": left <= goal,
-    }[op]
+    return _COMPARE[op](left, goal)
 
 
 class ListQuery:
@@ -221,6 +228,21 @@ class ListQuery:
             out.append((field, op, cond.get("value")))
         return out
 
+    def indexed_codes(self) -> set[str] | None:
+        """The lower-cased codes one ``search`` entry is limited to, when that entry is only
+        ``code`` / ``sku`` ``EQ`` / ``IN`` conditions (ORed): a row outside them cannot match,
+        so an index finds the candidates. None: no such entry (the rows must be scanned)."""
+        for group in self.searches:
+            if all(f in _INDEXED_FIELDS and op in ("EQ", "IN") for f, op, _ in group):
+                codes: set[str] = set()
+                for _field, op, target in group:
+                    if op == "EQ":  # as _condition compares text
+                        codes.add(str(target).lower())
+                    else:
+                        codes |= {v.strip().lower() for v in str(target).split(",")}
+                return codes
+        return None
+
     def matches(self, row: Mapping[str, Any]) -> bool:
         return all(
             any(_condition(op, row.get(field), target) for field, op, target in group)
@@ -264,6 +286,8 @@ class MivaCart(SandboxCart):
         self._baskets: dict[int, list[tuple[str, int]]] = {}
         self._next_basket = 1
         self._counters: dict[str, int] = {}
+        self._codes: dict[str, list[int]] = {}
+        self._codes_key: tuple[int, int] | None = None
         super().__init__(**kwargs)
         self.reset_platform_counters()
 
@@ -283,7 +307,27 @@ class MivaCart(SandboxCart):
             "ranged_requests": 0,
             "operations_run": 0,
             "untracked_ignored": 0,
+            "rows_examined": 0,
         }
+
+    def setup(self) -> None:
+        self._codes_key = None  # reset: new items; rebuilt at the next look-up
+
+    def _by_code(self, codes: set[str]) -> list[Item]:
+        """The items whose lower-cased SKU is in ``codes``, in catalogue order, through an
+        index rebuilt when the catalogue's SKUs change (called under the catalogue lock).
+
+        The key (number of items, last sequence number) changes with every add or remove:
+        a removal lowers the count and an add takes a sequence number never used before."""
+        last = self.catalog.page(len(self.catalog) - 1, 1)
+        key = (len(self.catalog), last[0].seq if last else 0)
+        if key != self._codes_key:
+            index: dict[str, list[int]] = {}
+            for item in self.catalog:
+                index.setdefault(item.sku.lower(), []).append(item.seq)
+            self._codes, self._codes_key = index, key
+        seqs = sorted(s for code in codes for s in self._codes.get(code, ()))
+        return [found for s in seqs if (found := self.catalog.by_seq(s)) is not None]
 
     def reset_platform_state(self) -> None:
         self.deltas.reset()
@@ -655,12 +699,17 @@ class MivaCart(SandboxCart):
                 total = len(self.catalog)
                 count = query.count or total
                 items = self.catalog.page(query.offset, count)
+                examined = len(items)
             else:
-                rows = query.page(list(self.catalog), lambda i: self._product_row(i, True))
+                codes = query.indexed_codes()
+                candidates = list(self.catalog) if codes is None else self._by_code(codes)
+                examined = len(candidates)
+                rows = query.page(candidates, lambda i: self._product_row(i, True))
                 total = len(rows)
                 end = query.offset + query.count if query.count else None
                 items = rows[query.offset : end]
             data = [self._product_row(i, inventory) for i in items]
+            self._counters["rows_examined"] += examined
         return self._listing(query, data, total)
 
     _ORDER_FIELDS = frozenset({"id", "orderdate"})

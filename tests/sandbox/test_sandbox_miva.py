@@ -109,6 +109,60 @@ def test_product_list_paging_ondemand_filter_sort(cart, http) -> None:
     assert bad["error_field"] == "Sort"
 
 
+def test_a_code_lookup_reads_an_index_not_the_catalogue(sandbox, http) -> None:
+    """Issue #6: the connector looks up each batch's 100 codes with one ``search`` entry of
+    100 ``code EQ`` conditions; the sandbox tested every condition against every product, so
+    a Send QOH of 10,000 SKUs kept it at 100% CPU for minutes (O(catalogue x conditions) per
+    request; here it took 7 s, beyond the request's timeout)."""
+    size = 50_000
+    codes = [f"SKU-{n:05d}" for n in range(size)]
+    cart = sandbox("miva", catalog=dict.fromkeys(codes, 5), wall_clock=lambda: NOW)
+    wanted = codes[7::500]  # 100 codes
+    conditions = [{"field": "code", "operator": "EQ", "value": c} for c in wanted]
+    conditions[0]["value"] = wanted[0].lower()  # Miva compares text without case
+    conditions += [
+        {"field": "sku", "operator": "IN", "value": f"{codes[1]}, {codes[2]}"},
+        {"field": "code", "operator": "EQ", "value": "NO-SUCH-CODE"},
+    ]
+    search = {"name": "search", "value": conditions}
+    query = {
+        "Count": 500,
+        "Offset": 0,
+        "Sort": "id",
+        "Ondemandcolumns": ["product_inventory"],
+        "Filter": [search],
+    }
+    body = envelope(cart, Function="ProductList_Load_Query", **query)
+    headers = {"X-Miva-API-Authorization": f"MIVA {cart.secret}"}
+    r = http.post(cart.url + "/mm5/json.mvc", json=body, headers=headers, timeout=5)
+    page = r.json()["data"]
+    expected = [codes[1], codes[2], *wanted]
+    assert [row["code"] for row in page["data"]] == expected
+    assert page["total_count"] == 102
+    assert {row["product_inventory"] for row in page["data"]} == {5}
+    assert stats(http, cart)["miva"]["rows_examined"] == 102  # not 50,000
+
+    # With another entry (ANDed) and a sort, the answer is the one a scan gives (a condition
+    # the index cannot answer, in the same entry, makes it a scan).
+    few = {"name": "search", "value": [*conditions[:3], *conditions[-2:]]}
+    not_first = {
+        "name": "search",
+        "value": [{"field": "code", "operator": "NE", "value": codes[1]}],
+    }
+    scan = {"name": "search", "value": [*few["value"], {"field": "name", "operator": "NULL"}]}
+    indexed = products(http, cart, **{**query, "Filter": [few, not_first], "Sort": "-code"})
+    scanned = products(http, cart, **{**query, "Filter": [scan, not_first], "Sort": "-code"})
+    assert indexed["data"] == scanned["data"]
+    assert [row["code"] for row in indexed["data"]["data"]] == [*wanted[2::-1], codes[2]]
+
+    # Products removed or added behind the index's back are seen.
+    cart.catalog.remove(codes[2])
+    cart.catalog.add("sku-new", 1)
+    search["value"].append({"field": "code", "operator": "EQ", "value": "SKU-NEW"})
+    page = products(http, cart, **query)["data"]
+    assert [row["code"] for row in page["data"]] == [codes[1], *wanted, "sku-new"]
+
+
 def test_adjust_and_update(cart, http) -> None:
     body = envelope(
         cart,
