@@ -1,6 +1,7 @@
 """The Main Menu: the Quick Clicks panel, the menus and the status bar.
 
-Quick Clicks opens every screen; Settings > System Functions > Shopping Carts as in SEOM;
+Quick Clicks opens every screen; the Orders menu opens Order Entry, POS, Receive PO and
+Import Orders; Settings > System Functions > Shopping Carts as in SEOM;
 Ctrl+Shift+S opens the Stack Controller. The status bar shows the store, this workstation,
 the controller mode (and which PC is the shared controller), the backlog and the bypassed
 count (click it for the Stack Controller). It is refreshed off the GUI thread every two
@@ -34,6 +35,10 @@ from seom_desktop.ui import dialogs, workers
 from seom_desktop.ui.adjust_inventory import AdjustInventory
 from seom_desktop.ui.advanced_cart_functions import AdvancedCartFunctions
 from seom_desktop.ui.base import Screen
+from seom_desktop.ui.import_orders import ImportOrders
+from seom_desktop.ui.order_entry import OrderEntry
+from seom_desktop.ui.pos import Pos
+from seom_desktop.ui.receive_po import ReceivePo
 from seom_desktop.ui.shopping_carts import ShoppingCarts
 from seom_desktop.ui.stack_viewer import StackViewer
 from seom_desktop.ui.system_parameters import SystemParameters
@@ -46,8 +51,20 @@ QUICK_CLICKS: list[tuple[str, type[Screen]]] = [
     ("Advanced Cart &Functions", AdvancedCartFunctions),
     ("Set System &Parameters", SystemParameters),
     ("S&tack Controller", StackViewer),
+    ("Order &Entry", OrderEntry),
+    ("P&OS", Pos),
+    ("&Receive PO", ReceivePo),
+    ("&Import Orders", ImportOrders),
 ]
-"""The Quick Clicks buttons; the order, POS and PO screens add themselves here."""
+"""The Quick Clicks buttons."""
+
+ORDERS_MENU: list[tuple[str, type[Screen]]] = [
+    ("&Order Entry", OrderEntry),
+    ("&POS", Pos),
+    ("&Receive PO", ReceivePo),
+    ("&Import Orders", ImportOrders),
+]
+"""The Orders menu."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,11 @@ class MainMenu(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        orders_menu = menu.addMenu("Or&ders")
+        for text, cls in ORDERS_MENU:
+            action = QAction(text, self)
+            action.triggered.connect(lambda _checked=False, c=cls: self.open_screen(c))
+            orders_menu.addAction(action)
         settings = menu.addMenu("&Settings")
         system = settings.addMenu("System &Functions")
         self.carts_action = QAction("Shopping &Carts", self)

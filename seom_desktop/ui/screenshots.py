@@ -23,7 +23,9 @@ from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication, QWidget
 
 from seom_desktop.demo import populate_demo, start_demo_carts, stop_demo_carts
+from seom_desktop.inventory import orders, purchasing
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory.lines import Line
 from seom_desktop.stack import actions, browse
 from seom_desktop.stack.browse import StackFilter
 from seom_desktop.stack.engine import StackController
@@ -33,7 +35,11 @@ from seom_desktop.ui import dialogs, workers
 from seom_desktop.ui.adjust_inventory import AdjustInventory
 from seom_desktop.ui.advanced_cart_functions import AdvancedCartFunctions
 from seom_desktop.ui.first_launch import FirstLaunch
+from seom_desktop.ui.import_orders import ImportOrders
 from seom_desktop.ui.main_menu import MainMenu
+from seom_desktop.ui.order_entry import OrderEntry
+from seom_desktop.ui.pos import Pos
+from seom_desktop.ui.receive_po import ReceivePo
 from seom_desktop.ui.shopping_carts import ShoppingCarts
 from seom_desktop.ui.stack_viewer import StackViewer
 from seom_desktop.ui.system_parameters import SystemParameters
@@ -64,7 +70,8 @@ def shoot(widget: QWidget, out: Path, name: str) -> Path:
 
 
 def prepare(store: Store) -> None:
-    """Real-time sync on for two carts, a few adjustments sent, a few waiting, one bypassed."""
+    """Real-time sync on for two carts, a few adjustments sent, a few waiting, one bypassed;
+    a phone order, a POS sale and two purchase orders (one partly received)."""
     with store.write() as session:
         params.set_value(session, "SynchQOH", True)
         cart_records.set_sync(session, "Demo Shopify", True)
@@ -89,6 +96,22 @@ def prepare(store: Store) -> None:
         waiting = browse.stack_page(session, StackFilter(status="pending"), limit=1)
         if waiting:
             actions.bypass(session, waiting[0].id)
+    with store.write() as session:
+        orders.add_order(
+            session,
+            [Line("TEA-103", 1), Line("REDMUG-101", 2)],
+            WORKSTATION,
+            cart_name="Demo Shopify",
+        )
+        orders.pos_sale(session, [Line("BLUMUG-100", 1)], WORKSTATION)
+        first = purchasing.create_po(
+            session,
+            "Stoneware Supply Co.",
+            [Line("BLUMUG-100", 48), Line("REDMUG-101", 24)],
+            WORKSTATION,
+        )
+        purchasing.receive_po(session, first, [Line("BLUMUG-100", 24)], WORKSTATION)
+        purchasing.create_po(session, "Leaf & Kettle", [Line("TEA-103", 36)], WORKSTATION)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         sandboxes = start_demo_carts(store)
         try:
             prepare(store)
+            sandboxes[0].place_order([("BLUMUG-100", 2), ("TEA-103", 1)])  # a web order
             run_all(store, out)
             for widget in QApplication.topLevelWidgets():
                 widget.deleteLater()
@@ -171,6 +195,44 @@ def run_all(store: Store, out: Path) -> None:
     parameters = SystemParameters(store, WORKSTATION)
     shoot(parameters, out, "system-parameters")
     parameters.close()
+
+    entry = OrderEntry(store, WORKSTATION)
+    settle(lambda: entry.recent_table.rowCount() > 0)
+    entry.channel.setCurrentText("Demo WooCommerce")
+    for sku, quantity in (("BLUMUG-100", "2"), ("TEA-103", "1")):
+        entry.entry.sku.setText(sku)
+        entry.entry.quantity.setText(quantity)
+        entry.entry.add()
+    settle(lambda: not entry.entry.pending)
+    shoot(entry, out, "order-entry")
+    entry.entry.clear()
+    entry.close()
+
+    pos = Pos(store, WORKSTATION)
+    for sku in ("REDMUG-101", "REDMUG-101", "GREMUG-102"):
+        pos.entry.sku.setText(sku)
+        pos.entry.add()
+    settle(lambda: not pos.entry.pending)
+    shoot(pos, out, "pos")
+    pos.entry.clear()
+    pos.close()
+
+    receive = ReceivePo(store, WORKSTATION)
+    settle(lambda: receive.current is not None)
+    receive.select_po(
+        next(po.number for po in receive.purchase_orders if po.supplier.startswith("Stoneware"))
+    )
+    receive.set_receive_now("BLUMUG-100", 24)
+    shoot(receive, out, "receive-po")
+    receive.receive_now = {}
+    receive.close()
+
+    importer = ImportOrders(store, WORKSTATION)
+    settle(lambda: importer.cart.count() > 0)
+    importer.import_button.click()
+    settle(lambda: importer.task is None)
+    shoot(importer, out, "import-orders")
+    importer.close()
 
     stack = StackViewer(store, WORKSTATION)
     stack.set_filter(status="all", all_pcs=True)

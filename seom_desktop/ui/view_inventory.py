@@ -1,6 +1,7 @@
 """View Inventory: the searchable product list and, for the selected product, the tabs
 Product Info, Web Fields (per cart: the cart's SKU for the product and whether its QOH is
-synchronized with that cart) and History (the ledger, with a small chart of QOH over time).
+synchronized with that cart) and History (the ledger, with a small chart of QOH over time;
+its Document column is the order, sale or purchase order number).
 
 The list is a real Qt model read in keyset pages off the GUI thread (fast with 100,000
 products); the tabs are read off the GUI thread too. [Adjust QOH] opens Adjust Inventory.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from seom_desktop.inventory import history, products
+from seom_desktop.inventory.changes import Source
 from seom_desktop.inventory.history import LedgerLine
 from seom_desktop.inventory.products import ProductInfo, WebFieldInfo
 from seom_desktop.store import Store
@@ -55,6 +57,22 @@ def read_details(store: Store, sku: str) -> ProductDetails:
             products.web_fields(session, sku),
             history.ledger_history(session, sku),
         )
+
+
+ORDER_SOURCES = frozenset(
+    {Source.POS_SALE, Source.MANUAL_ORDER, Source.IMPORTED_ORDER, Source.ORDER_CANCELLED}
+)
+
+
+def document_label(line: LedgerLine) -> str:
+    """The ledger row's document as the clerk knows it: "PO 7", "Order 12" (a sale too)."""
+    if not line.document:
+        return ""
+    if line.source == Source.PO_RECEIPT:
+        return f"PO {line.document}"
+    if line.source in ORDER_SOURCES:
+        return f"Order {line.document}"
+    return line.document
 
 
 class ViewInventory(Screen):
@@ -119,10 +137,10 @@ class ViewInventory(Screen):
         history_tab = QWidget()
         self.chart = MiniChart("QOH over time")
         self.chart.setObjectName("qoh_chart")
-        self.history_table = QTableWidget(0, 7)
+        self.history_table = QTableWidget(0, 8)
         self.history_table.setObjectName("history")
         self.history_table.setHorizontalHeaderLabels(
-            ["When", "Source", "Reason", "Before", "Change", "After", "Workstation"]
+            ["When", "Source", "Reason", "Before", "Change", "After", "Workstation", "Document"]
         )
         self.history_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history_table.verticalHeader().setVisible(False)
@@ -257,6 +275,7 @@ class ViewInventory(Screen):
                 f"{line.delta:+d}",
                 str(line.qoh_after),
                 line.workstation,
+                document_label(line),
             )
             for col, text in enumerate(values):
                 self.history_table.setItem(row, col, QTableWidgetItem(text))

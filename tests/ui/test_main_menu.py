@@ -12,7 +12,11 @@ from seom_desktop.inventory.changes import QohChange, Source, apply_change
 from seom_desktop.stack import actions
 from seom_desktop.store import Store, params
 from seom_desktop.store import carts as cart_records
+from seom_desktop.ui.import_orders import ImportOrders
 from seom_desktop.ui.main_menu import MainMenu
+from seom_desktop.ui.order_entry import OrderEntry
+from seom_desktop.ui.pos import Pos
+from seom_desktop.ui.receive_po import ReceivePo
 from seom_desktop.ui.shopping_carts import ShoppingCarts
 from seom_desktop.ui.stack_viewer import StackViewer
 from seom_desktop.ui.view_inventory import ViewInventory
@@ -79,6 +83,10 @@ def test_quick_clicks_and_the_settings_menu_open_the_screens(qtbot: QtBot, menu:
         "Advanced Cart Functions",
         "Set System Parameters",
         "Stack Controller",
+        "Order Entry",
+        "POS",
+        "Receive PO",
+        "Import Orders",
     ]
     qtbot.mouseClick(menu.quick_buttons[ViewInventory], Qt.MouseButton.LeftButton)
     inventory = menu.screens[ViewInventory]
@@ -92,6 +100,30 @@ def test_quick_clicks_and_the_settings_menu_open_the_screens(qtbot: QtBot, menu:
     carts = next(a for a in system.menu().actions() if a.text() == "Shopping &Carts")
     carts.trigger()
     assert menu.screens[ShoppingCarts].isVisible()
+    for screen in menu.screens.values():
+        qtbot.waitUntil(lambda s=screen: not s.busy, timeout=5000)
+        screen.close()
+
+
+def test_the_order_screens_open_from_quick_clicks_and_the_orders_menu(
+    qtbot: QtBot, menu: MainMenu
+) -> None:
+    qtbot.mouseClick(menu.quick_buttons[Pos], Qt.MouseButton.LeftButton)
+    pos = menu.screens[Pos]
+    assert isinstance(pos, Pos) and pos.isVisible()
+    assert pos.windowTitle() == "SEOM Desktop - POS[*]"
+    orders = next(a for a in menu.menuBar().actions() if a.text() == "Or&ders")
+    actions = {a.text().replace("&", ""): a for a in orders.menu().actions()}
+    assert list(actions) == ["Order Entry", "POS", "Receive PO", "Import Orders"]
+    for text, cls in (
+        ("Order Entry", OrderEntry),
+        ("Receive PO", ReceivePo),
+        ("Import Orders", ImportOrders),
+    ):
+        actions[text].trigger()
+        assert isinstance(menu.screens[cls], cls) and menu.screens[cls].isVisible()
+    actions["POS"].trigger()
+    assert menu.screens[Pos] is pos  # one window per screen
     for screen in menu.screens.values():
         qtbot.waitUntil(lambda s=screen: not s.busy, timeout=5000)
         screen.close()
