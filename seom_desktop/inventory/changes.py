@@ -111,6 +111,11 @@ class AppliedChange:
     moved because a component did."""
 
 
+def stack_rows_written(changes: Iterable[AppliedChange]) -> int:
+    """The web-stack rows these changes wrote, their kit components and kits included."""
+    return sum(len(c.stack_row_ids) + stack_rows_written(c.related) for c in changes)
+
+
 def realtime_platforms() -> list[str]:
     return [key for key, p in PLATFORMS.items() if p.capabilities.realtime]
 

@@ -24,7 +24,13 @@ from seom_desktop.carts.base import CartOrder
 from seom_desktop.carts.platforms import platform
 from seom_desktop.carts.registry import connector_for, connector_settings
 from seom_desktop.errors import InputError, NotFoundError
-from seom_desktop.inventory.changes import AppliedChange, QohChange, Source, apply_change
+from seom_desktop.inventory.changes import (
+    AppliedChange,
+    QohChange,
+    Source,
+    apply_change,
+    stack_rows_written,
+)
 from seom_desktop.inventory.lines import Line
 from seom_desktop.store import carts as store_carts
 from seom_desktop.store.carts import CartInfo
@@ -61,11 +67,7 @@ class PlacedOrder:
 
     @property
     def queued_rows(self) -> int:
-        return sum(_rows(change) for change in self.changes)
-
-
-def _rows(change: AppliedChange) -> int:
-    return len(change.stack_row_ids) + sum(_rows(r) for r in change.related)
+        return stack_rows_written(self.changes)
 
 
 def _insert_order(session: Session, values: dict[str, Any]) -> int | None:
@@ -189,6 +191,10 @@ def pos_sale(session: Session, lines: Sequence[Line], workstation: str) -> Place
 class CancelledOrder:
     number: int
     changes: tuple[AppliedChange, ...]
+
+    @property
+    def queued_rows(self) -> int:
+        return stack_rows_written(self.changes)
 
 
 def cancel_order(session: Session, number: int, workstation: str) -> CancelledOrder:
@@ -316,6 +322,7 @@ def import_orders(
     workstation: str,
     *,
     progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
     max_batches: int = 10_000,
 ) -> ImportReport:
     """Fetch the cart's new orders, ``Order Download Batch`` at a time, and store each batch in
@@ -334,6 +341,9 @@ def import_orders(
     batch_size = max(1, cart.order_download_batch)
     with connector_for(cart, **settings) as connector:
         for _ in range(max_batches):
+            if cancel is not None and cancel():
+                report.warnings.append("cancelled; the rest of the orders wait for the next import")
+                break
             batch = connector.new_orders(after, batch_size)
             report.requests += 1
             if not batch:

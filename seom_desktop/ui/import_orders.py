@@ -82,7 +82,11 @@ def import_one(store: Store, name: str, workstation: str, task: workers.Task) ->
     the other carts are still imported."""
     try:
         report = orders.import_orders(
-            store, name, workstation, progress=lambda count: task.report(count, None)
+            store,
+            name,
+            workstation,
+            progress=lambda count: task.report(count, None),
+            cancel=task.cancelled,
         )
     except SeomError as exc:
         log.warning("importing orders from %s failed: %s", name, exc, exc_info=True)

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 
 from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import orders, products
-from seom_desktop.inventory.changes import AppliedChange
 from seom_desktop.inventory.lines import Line, parse_line
 from seom_desktop.inventory.products import ProductInfo
 from seom_desktop.inventory.quantities import parse_quantity
@@ -59,11 +58,6 @@ def sentence(exc: Exception | str) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def queued_rows(changes: Sequence[AppliedChange]) -> int:
-    """The web-stack rows written for these changes (kit components and kits included)."""
-    return sum(len(c.stack_row_ids) + queued_rows(c.related) for c in changes)
 
 
 def set_cell(
@@ -613,7 +607,7 @@ class OrderEntry(Screen):
     def _cancelled(self, cancelled: orders.CancelledOrder) -> None:
         self.last_result = (
             f"Order {cancelled.number} cancelled; its stock is back "
-            f"({plural(queued_rows(cancelled.changes), 'change')} queued for the carts)"
+            f"({plural(cancelled.queued_rows, 'change')} queued for the carts)"
         )
         self.result.setText(self.last_result + ".")
         self.reload()

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from seom_desktop.errors import SeomError
 from seom_desktop.inventory import purchasing
-from seom_desktop.inventory.changes import AppliedChange
+from seom_desktop.inventory.changes import AppliedChange, stack_rows_written
 from seom_desktop.inventory.lines import Line
 from seom_desktop.inventory.purchasing import PoSummary
 from seom_desktop.inventory.quantities import parse_quantity
@@ -49,7 +49,6 @@ from seom_desktop.ui.order_entry import (
     INVALID,
     LineEntry,
     plural,
-    queued_rows,
     sentence,
     set_cell,
 )
@@ -476,7 +475,7 @@ class ReceivePo(Screen):
         self.last_result = (
             f"Received {plural(units, 'unit')} on PO {done.po.number} ({done.po.supplier}): "
             f"{changes_text(done.changes)}; "
-            f"{plural(queued_rows(done.changes), 'change')} queued for the carts. "
+            f"{plural(stack_rows_written(done.changes), 'change')} queued for the carts. "
             f"PO {done.po.number} is {done.po.status}."
         )
         self.result.setText(self.last_result)
