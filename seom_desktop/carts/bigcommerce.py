@@ -42,7 +42,7 @@ from seom_desktop.carts.base import (
     QohDelta,
     QohSet,
 )
-from seom_desktop.carts.http import HttpAnswer, HttpConnector
+from seom_desktop.carts.http import HttpAnswer, HttpConnector, as_dict, as_int, as_list
 from seom_desktop.store.carts import CartInfo
 
 ADJUST_LIMIT = 2000
@@ -54,16 +54,8 @@ REASON = "SEOM Desktop"
 KEY_NAMESPACE = uuid.UUID("2b0f3c1e-8d6a-4c1f-9e57-3a8f0b6d4e21")
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+_int = as_int
+"""A number from the cart (None when it is not a believable integer)."""
 
 
 class BigCommerceConnector(HttpConnector):
@@ -133,7 +125,7 @@ class BigCommerceConnector(HttpConnector):
                 )
             if records:
                 yield [r for r in records if isinstance(r, dict)]
-            pagination = ((data.get("meta") or {}).get("pagination") or {}) if data else {}
+            pagination = as_dict(as_dict(as_dict(data).get("meta")).get("pagination"))
             pages = _int(pagination.get("total_pages")) or 0
             if not records or page >= pages:
                 return
@@ -145,7 +137,7 @@ class BigCommerceConnector(HttpConnector):
         sku = str(identity.get("sku") or "").strip() if isinstance(identity, dict) else ""
         if not sku:
             return None
-        for location in record.get("locations") or []:
+        for location in as_list(record.get("locations")):
             if isinstance(location, dict) and _int(location.get("location_id")) == self.location:
                 onhand = _int(location.get("total_inventory_onhand"))
                 if onhand is None:
@@ -158,9 +150,10 @@ class BigCommerceConnector(HttpConnector):
         data, _ = self._call(
             "GET", self.v3 + "/inventory/items", "listing inventory items", params={"limit": 1}
         )
-        pagination = ((data or {}).get("meta") or {}).get("pagination") or {}
-        total = pagination.get("total", "?")
-        return f"Connected to {self.cart.name} (BigCommerce v3, {total} inventory items)"
+        pagination = as_dict(as_dict(as_dict(data).get("meta")).get("pagination"))
+        total = _int(pagination.get("total"))
+        shown = "?" if total is None else str(total)
+        return f"Connected to {self.cart.name} (BigCommerce v3, {shown} inventory items)"
 
     def iter_qoh(self) -> Iterator[list[CartQoh]]:
         params = {"limit": PAGE_LIMIT, "location_id:in": self.location}
@@ -274,8 +267,8 @@ class BigCommerceConnector(HttpConnector):
     ) -> dict[int, ItemResult]:
         """The items a 422 names (nothing was applied). A 422 that names none of them (the
         batch itself is refused, or the location is unknown) fails the call as a whole."""
-        title = str((data or {}).get("title") or "") if isinstance(data, dict) else ""
-        errors = (data or {}).get("errors") if isinstance(data, dict) else None
+        title = self.http.clean(as_dict(data).get("title") or "")
+        errors = as_dict(data).get("errors")
         if title.lower().startswith("location not found"):
             raise self.http.error(
                 f"{what}: BigCommerce has no location {self.location} ({self.http.snippet(title)});"
@@ -294,7 +287,7 @@ class BigCommerceConnector(HttpConnector):
                     continue
                 n = send[index]
                 sku = entries[n][0]
-                message = self.redact(str(why))
+                message = self.http.snippet(str(why))
                 lowered = message.lower()
                 if "not found" in lowered or "does not exist" in lowered:
                     refused[n] = ItemResult(sku, ItemStatus.NOT_FOUND, message, code="422")
@@ -325,7 +318,7 @@ class BigCommerceConnector(HttpConnector):
             params["min_id"] = last + 1
         data, _ = self._call("GET", self.v2 + "/orders", "listing orders", params=params)
         orders: list[CartOrder] = []
-        for order in data or []:
+        for order in as_list(data):
             if not isinstance(order, dict) or _int(order.get("id")) is None:
                 continue
             number = int(order["id"])
@@ -343,7 +336,7 @@ class BigCommerceConnector(HttpConnector):
                 f"reading the products of order {number}",
                 params={"page": page, "limit": ORDER_LIMIT},
             )
-            lines = [x for x in data or [] if isinstance(x, dict)]
+            lines = [x for x in as_list(data) if isinstance(x, dict)]
             for line in lines:
                 sku = str(line.get("sku") or "").strip()
                 if sku:

@@ -40,7 +40,7 @@ from seom_desktop.carts.base import (
     QohSet,
     stopped_at,
 )
-from seom_desktop.carts.http import HttpConnector, option_flag
+from seom_desktop.carts.http import INT_LIMIT, HttpConnector, option_flag
 from seom_desktop.store.carts import CartInfo
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _quantity(text: str | None) -> int | None:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValueError(raw) from None
-    if value != value.to_integral_value():
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > INT_LIMIT:
         raise ValueError(raw)
     return int(value)
 
@@ -148,9 +148,9 @@ class GenericConnector(HttpConnector):
         version = "unknown"
         match = re.search(r"version\s*=\s*([^\s;]+)", text, re.IGNORECASE)
         if match:
-            version = match.group(1)
+            version = self.http.clean(match.group(1), 40)
         count = self._call("getproductscount", "getproductscount")
-        found = re.search(r"itemcount\s*=\s*(\d+)", count, re.IGNORECASE)
+        found = re.search(r"itemcount\s*=\s*(\d{1,12})\b", count, re.IGNORECASE | re.ASCII)
         items = f", {found.group(1)} products" if found else ""
         return f"Connected to {self.cart.name} (generic cart script version {version}{items})"
 
@@ -290,7 +290,7 @@ class GenericConnector(HttpConnector):
                 item.sku, ItemStatus.NOT_TRACKED, "the cart does not track its stock", code="NA"
             )
         return ItemResult(
-            item.sku, ItemStatus.ERROR, f"the cart script answered {self.redact(status)!r}"
+            item.sku, ItemStatus.ERROR, f"the cart script answered {self.http.snippet(status)!r}"
         )
 
     def adjust_qoh(self, items: Sequence[QohDelta]) -> list[ItemResult]:
@@ -334,14 +334,14 @@ class GenericConnector(HttpConnector):
             return ItemResult(
                 item.sku,
                 ItemStatus.NOT_FOUND,
-                self.redact(note or "not found on the cart"),
+                self.http.snippet(note or "not found on the cart"),
                 code="NF",
             )
         if qoh == "NA" or note.lower() == "nottracking":
             return ItemResult(
                 item.sku,
                 ItemStatus.NOT_TRACKED,
-                self.redact(note or "the cart does not track its stock"),
+                self.http.snippet(note or "the cart does not track its stock"),
                 code="NA",
             )
         if response == "OK":
@@ -349,7 +349,7 @@ class GenericConnector(HttpConnector):
                 cart_qoh = _quantity(fields.get("QOH"))
             except ValueError:
                 cart_qoh = None
-            return ItemResult(item.sku, ItemStatus.OK, self.redact(note), cart_qoh=cart_qoh)
+            return ItemResult(item.sku, ItemStatus.OK, self.http.clean(note), cart_qoh=cart_qoh)
         if response == "FALSE":
             return ItemResult(
                 item.sku,
@@ -369,7 +369,7 @@ class GenericConnector(HttpConnector):
     def new_orders(self, after: str | None, batch: int) -> list[CartOrder]:
         last = after if after else "All"
         count_text = self._call("ordercount", "ordercount", lastorder=last, lastdate="All")
-        match = re.search(r"ordercount\s*=\s*(\d+)", count_text, re.IGNORECASE)
+        match = re.search(r"ordercount\s*=\s*(\d{1,12})\b", count_text, re.IGNORECASE | re.ASCII)
         if match is None:
             raise self.http.error(
                 f"ordercount: unexpected answer: {self.http.snippet(count_text)}", transient=True

@@ -36,6 +36,7 @@ import functools
 import ipaddress
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -69,6 +70,11 @@ MAX_THROTTLE_RETRIES = 6
 MAX_WAIT = 300.0
 """The longest single wait the limiter accepts; a cart asking for more gets a CartError whose
 ``retry_after`` tells the caller (the stack controller) when to come back."""
+MAX_RETRY_AFTER = 86400.0
+"""The longest wait a cart may ask for (``Retry-After``, a quota reset): a day. More, or a
+value that is not a finite number, is not believed."""
+MAX_MESSAGE = 1000
+"""The longest message a CartError carries; the cart's own words in it are shorter snippets."""
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -94,6 +100,41 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+# -- reading what a cart sent ----------------------------------------------------------------
+INT_LIMIT = 2**63 - 1
+"""Quantities and ids beyond a 64-bit integer are not believed (the store could not keep them)."""
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when the cart sent a JSON object where one belongs, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when the cart sent a JSON array where one belongs, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def as_int(value: Any) -> int | None:
+    """A number from a cart as an int: an integer, an integral finite float or a string of
+    digits, within 64 bits; None for anything else (true, NaN, 1.5, "abc", 1e400)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] in ("-", "+") else text
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+            return None
+        value = int(text)
+    if not isinstance(value, int) or abs(value) > INT_LIMIT:
+        return None
+    return value
 
 
 # -- redaction ------------------------------------------------------------------------------
@@ -126,6 +167,8 @@ class Redactor:
                 forms.add(base64.b64encode(pair).decode("ascii"))
                 forms.add(base64.urlsafe_b64encode(pair).decode("ascii"))
         ordered = sorted((f for f in forms if f), key=len, reverse=True)
+        self.longest = len(ordered[0]) if ordered else 0
+        """The longest text removed (what a cut must stay clear of)."""
         self._pattern = re.compile("|".join(re.escape(f) for f in ordered)) if ordered else None
 
     @staticmethod
@@ -161,17 +204,24 @@ def parse_retry_after(
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    current = now() if now is not None else dt.datetime.now(dt.UTC)
-    return max(0.0, (when - current).total_seconds())
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        current = now() if now is not None else dt.datetime.now(dt.UTC)
+        seconds = (when - current).total_seconds()
+    return bounded_wait(seconds)
+
+
+def bounded_wait(seconds: float) -> float | None:
+    """A wait a cart asked for, as seconds in [0, MAX_RETRY_AFTER]; None when not a number."""
+    if not math.isfinite(seconds):
+        return MAX_RETRY_AFTER if seconds == math.inf else None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 @dataclass
@@ -219,15 +269,17 @@ class RateLimiter:
         if left is None or reset_ms is None:
             return
         try:
-            exhausted = int(float(left)) <= 0
-            reset = float(reset_ms) / 1000.0
+            exhausted = float(left) <= 0
+            reset = bounded_wait(float(reset_ms) / 1000.0)
         except ValueError:
             return
-        if exhausted:
+        if exhausted and reset is not None:
             self.pause(reset)
 
     def observe_bucket(self, maximum: float, available: float, restore_rate: float) -> None:
-        """Shopify's ``throttleStatus`` from the last answer."""
+        """Shopify's ``throttleStatus`` from the last answer (ignored unless it makes sense)."""
+        if not all(math.isfinite(x) for x in (maximum, available, restore_rate)):
+            return
         if maximum <= 0 or restore_rate <= 0:
             return
         with self._lock:
@@ -381,8 +433,9 @@ class HttpClient:
             )
 
     def error(self, message: str, **flags: Any) -> CartError:
-        """A CartError about this cart, its message redacted."""
-        return CartError(self.redact(f"{self.cart.name}: {message}"), **flags)
+        """A CartError about this cart, its message redacted, one printable line and at most
+        :data:`MAX_MESSAGE` characters (a hostile answer must not flood a clerk's screen)."""
+        return CartError(self.clean(f"{self.cart.name}: {message}", MAX_MESSAGE), **flags)
 
     # -- requests --------------------------------------------------------------------------
     def request(
@@ -412,6 +465,13 @@ class HttpClient:
         self.check_url(url)
         attempts = 0
         while True:
+            delay = self.limiter.delay_for(cost)
+            if delay > self.max_wait:
+                raise self.error(
+                    f"{what}: the cart asked us to wait {delay:.0f} s before the next request",
+                    transient=True,
+                    retry_after=min(delay, MAX_RETRY_AFTER),
+                )
             self.limiter.wait(cost)
             answer = self._send(
                 method,
@@ -436,7 +496,7 @@ class HttpClient:
                     f"the cart kept refusing {what}: too many requests (asked to wait {wait:g} s)",
                     status=answer.status,
                     transient=True,
-                    retry_after=wait,
+                    retry_after=min(wait, MAX_RETRY_AFTER),
                 )
             self.log.info(
                 "%s: throttled on %s; waiting %.2f s (attempt %d)",
@@ -460,7 +520,7 @@ class HttpClient:
             if retry is None:
                 reset = answer.headers.get("X-Rate-Limit-Time-Reset-Ms")
                 try:
-                    retry = float(reset) / 1000.0 if reset is not None else None
+                    retry = bounded_wait(float(reset) / 1000.0) if reset is not None else None
                 except ValueError:
                     retry = None
             return retry if retry is not None else 1.0
@@ -515,10 +575,27 @@ class HttpClient:
 
     def snippet(self, text: str, limit: int = 300) -> str:
         """A short, redacted, one-line excerpt of a cart's answer for a message."""
-        flat = " ".join(text.split())
-        if len(flat) > limit:
-            flat = flat[:limit] + "..."
-        return self.redact(flat) or "(empty answer)"
+        return self.clean(text, limit) or "(empty answer)"
+
+    def clean(self, text: object, limit: int = 300) -> str:
+        """``text`` as one printable, redacted line of at most ``limit`` characters (and
+        ``...``): for anything a cart said that goes into a message.
+
+        Redaction comes before the cut, so a cut never leaves half a secret behind; only a
+        prefix long enough for that is redacted, not a whole megabyte answer.
+        """
+        flat = " ".join(str(text).split())
+        margin = limit + self.redact.longest + 64
+        size = 2 * margin
+        while True:
+            part = "".join(c if c.isprintable() else "?" for c in flat[:size])
+            clean = self.redact(part)
+            if size >= len(flat) or len(clean) > margin:
+                break
+            size *= 4
+        if len(clean) > limit:
+            clean = clean[:limit] + "..."
+        return clean
 
     def _send(
         self, method: str, url: str, *, mutating: bool, what: str, options: dict[str, Any]
@@ -610,7 +687,7 @@ class HttpClient:
         """The answer as JSON; an unreadable answer to a change leaves its outcome unknown."""
         try:
             return json.loads(answer.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             maybe = "; the change may have been applied" if mutating else ""
             raise self.error(
                 f"{what}: the cart's answer is not valid JSON{maybe}: "
@@ -624,7 +701,7 @@ class HttpClient:
         """Parse XML from a cart with defusedxml (no entities, no external references)."""
         try:
             root: Element = SafeET.fromstring(text.strip().encode("utf-8"))
-        except (SafeET.ParseError, ValueError) as exc:
+        except (SafeET.ParseError, ValueError, RecursionError) as exc:
             maybe = "; the change may have been applied" if mutating else ""
             raise self.error(
                 f"{what}: the cart's answer is not valid XML ({exc}){maybe}: "

@@ -41,7 +41,14 @@ from seom_desktop.carts.base import (
     ItemStatus,
     QohSet,
 )
-from seom_desktop.carts.http import HttpAnswer, HttpConnector, option_flag
+from seom_desktop.carts.http import (
+    HttpAnswer,
+    HttpConnector,
+    as_dict,
+    as_int,
+    as_list,
+    option_flag,
+)
 from seom_desktop.store.carts import CartInfo
 
 API_PATH = "/rest/V1"
@@ -53,6 +60,8 @@ UNLIMITED_PAGE = 1000
 SKU_FILTER_CHUNK = 50
 ORDER_PAGE = 100
 DEFAULT_SOURCE = "default"
+MESSAGE_CHARS = 2000
+PARAMETER_CHARS = 200
 
 
 def _criteria(
@@ -80,15 +89,16 @@ def _criteria(
 
 
 def _quantity(value: Any) -> int | None:
+    """Magento's quantities are decimals (``5.0``); a fraction is rounded down."""
     if isinstance(value, bool) or value is None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(number):
         return None
-    return int(number)
+    return as_int(float(math.floor(number)))
 
 
 class MagentoConnector(HttpConnector):
@@ -148,14 +158,17 @@ class MagentoConnector(HttpConnector):
         """Magento's ``message`` with its ``%placeholders`` filled from ``parameters``."""
         if not isinstance(data, dict):
             return str(data)
-        text = str(data.get("message") or "")
+        # Bounded: a hostile "%1%1%1..." with a long parameter must not blow up in memory.
+        text = str(data.get("message") or "")[:MESSAGE_CHARS]
         parameters = data.get("parameters")
         if isinstance(parameters, dict):
-            for key, value in parameters.items():
-                text = text.replace(f"%{key}", str(value))
+            pairs = list(parameters.items())
         elif isinstance(parameters, list):
-            for n, value in enumerate(parameters, start=1):
-                text = text.replace(f"%{n}", str(value))
+            pairs = list(enumerate(parameters, start=1))
+        else:
+            pairs = []
+        for key, value in pairs[:20]:
+            text = text.replace(f"%{key}", str(value)[:PARAMETER_CHARS])[:MESSAGE_CHARS]
         return text
 
     def _pages(
@@ -173,7 +186,7 @@ class MagentoConnector(HttpConnector):
             )
             items = data.get("items") if isinstance(data, dict) else None
             total = data.get("total_count") if isinstance(data, dict) else None
-            if not isinstance(items, list) or not isinstance(total, int):
+            if not isinstance(items, list) or as_int(total) is None:
                 raise self.http.error(
                     f"{what}: unexpected answer from Magento (no items / total_count)",
                     transient=True,
@@ -181,7 +194,7 @@ class MagentoConnector(HttpConnector):
             rows = [i for i in items if isinstance(i, dict)]
             if rows:
                 yield rows
-            if not rows or page * self.page_size >= total:
+            if not rows or page * self.page_size >= (as_int(total) or 0):
                 return
             page += 1
 
@@ -195,10 +208,11 @@ class MagentoConnector(HttpConnector):
                 page_size=1, page=1, groups=[[("source_code", "eq", self.source_code)]]
             ),
         )
-        total = data.get("total_count", "?") if isinstance(data, dict) else "?"
+        total = as_int(as_dict(data).get("total_count"))
+        shown = "?" if total is None else str(total)
         return (
             f"Connected to {self.cart.name} (Magento 2 REST, source {self.source_code!r}: "
-            f"{total} source items)"
+            f"{shown} source items)"
         )
 
     def iter_qoh(self) -> Iterator[list[CartQoh]]:
@@ -208,7 +222,9 @@ class MagentoConnector(HttpConnector):
             page = [
                 CartQoh(str(r["sku"]), _quantity(r.get("quantity")))
                 for r in rows
-                if r.get("source_code") == self.source_code and r.get("sku")
+                if r.get("source_code") == self.source_code
+                and isinstance(r.get("sku"), str | int)
+                and r.get("sku")
             ]
             if page:
                 yield page
@@ -346,12 +362,12 @@ class MagentoConnector(HttpConnector):
             params=_criteria(page_size=size, page=1, groups=groups, sort=("entity_id", "ASC")),
         )
         orders: list[CartOrder] = []
-        for order in (data or {}).get("items") or []:
+        for order in as_list(as_dict(data).get("items")):
             if not isinstance(order, dict) or order.get("entity_id") is None:
                 continue
             lines = tuple(
                 CartOrderLine(str(line["sku"]), _quantity(line.get("qty_ordered")) or 0)
-                for line in order.get("items") or []
+                for line in as_list(order.get("items"))
                 if isinstance(line, dict) and line.get("sku") and not line.get("parent_item_id")
             )
             orders.append(CartOrder(str(order["entity_id"]), lines))

@@ -47,7 +47,7 @@ from seom_desktop.carts.base import (
     QohDelta,
     QohSet,
 )
-from seom_desktop.carts.http import HttpConnector
+from seom_desktop.carts.http import HttpConnector, as_int, as_list
 from seom_desktop.carts.platforms import MIVA_BASKET_WARNING
 from seom_desktop.store.carts import CartInfo
 
@@ -62,16 +62,8 @@ _AUTH_CODES = frozenset(
 )
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+_int = as_int
+"""A number from the cart (None when it is not a believable integer)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +146,7 @@ class MivaConnector(HttpConnector):
 
     def _function_error(self, data: Mapping[str, Any], what: str) -> CartError:
         """A ``success: 0`` answer to a whole request (nothing ran)."""
-        code = str(data.get("error_code") or "")
+        code = self.http.clean(data.get("error_code") or "", 100)
         message = self.http.snippet(str(data.get("error_message") or code or "failed"))
         if code in _AUTH_CODES:
             return self.http.error(
@@ -287,8 +279,9 @@ class MivaConnector(HttpConnector):
         data = self._function(
             "ProductList_Load_Query", {"Count": 1, "Offset": 0}, "listing products"
         )
-        total = data.get("total_count", "?")
-        return f"Connected to {self.cart.name} (Miva JSON API, {total} products)"
+        total = _int(data.get("total_count"))
+        shown = "?" if total is None else str(total)
+        return f"Connected to {self.cart.name} (Miva JSON API, {shown} products)"
 
     def _products(self, params: dict[str, Any], what: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``ProductList_Load_Query`` with the inventory column, until total_count."""
@@ -305,7 +298,7 @@ class MivaConnector(HttpConnector):
                 },
                 f"{what} (from {offset})",
             )
-            rows = [r for r in data.get("data") or [] if isinstance(r, dict)]
+            rows = [r for r in as_list(data.get("data")) if isinstance(r, dict)]
             if rows:
                 yield rows
             total = _int(data.get("total_count"))
@@ -424,8 +417,8 @@ class MivaConnector(HttpConnector):
             )
         if result.get("success") in (1, True, "1"):
             return ItemResult(sku, ItemStatus.OK, cart_qoh=after)
-        code = str(result.get("error_code") or "")
-        message = self.redact(str(result.get("error_message") or code or "failed"))
+        code = self.http.clean(result.get("error_code") or "", 100)
+        message = self.http.snippet(str(result.get("error_message") or code or "failed"))
         lowered = message.lower()
         if code == "invalid_product" or "not found" in lowered or "does not exist" in lowered:
             return ItemResult(sku, ItemStatus.NOT_FOUND, message, code=code)
@@ -456,7 +449,7 @@ class MivaConnector(HttpConnector):
             ]
         data = self._function("OrderList_Load_Query", params, "listing orders")
         orders: list[CartOrder] = []
-        for row in data.get("data") or []:
+        for row in as_list(data.get("data")):
             if not isinstance(row, dict) or _int(row.get("id")) is None:
                 continue
             lines = tuple(
@@ -464,7 +457,7 @@ class MivaConnector(HttpConnector):
                     str(line.get("code") or line.get("sku") or "").strip(),
                     _int(line.get("quantity")) or 0,
                 )
-                for line in row.get("items") or []
+                for line in as_list(row.get("items"))
                 if isinstance(line, dict) and (line.get("code") or line.get("sku"))
             )
             orders.append(CartOrder(str(row["id"]), lines))

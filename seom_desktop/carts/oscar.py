@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from seom_desktop.carts.base import (
     CartError,
@@ -38,7 +38,7 @@ from seom_desktop.carts.base import (
     QohSet,
     stopped_at,
 )
-from seom_desktop.carts.http import HttpConnector
+from seom_desktop.carts.http import HttpConnector, as_int, as_list
 from seom_desktop.store.carts import CartInfo
 
 _RECORD_ID = re.compile(r"/stockrecords/(\d+)/?$")
@@ -96,10 +96,12 @@ class OscarConnector(HttpConnector):
     # -- reading ---------------------------------------------------------------------------
     def test_connection(self) -> str:
         _status, classes = self._call("GET", self.api + "admin/productclasses/", "product classes")
+        count: int | str = "?"
         if isinstance(classes, dict):
-            count = classes.get("count", len(classes.get("results") or []))
-        else:
-            count = len(classes) if isinstance(classes, list) else "?"
+            stated = as_int(classes.get("count"))
+            count = stated if stated is not None else len(as_list(classes.get("results")))
+        elif isinstance(classes, list):
+            count = len(classes)
         return f"Connected to {self.cart.name} (django-oscar-api, {count} product classes)"
 
     def _pages(self) -> Iterator[list[dict[str, Any]]]:
@@ -116,23 +118,40 @@ class OscarConnector(HttpConnector):
                 raise self.http.error("listing products: unexpected answer", transient=True)
             yield [p for p in data["results"] if isinstance(p, dict)]
             following = data.get("next")
-            url = urljoin(url, following) if following else None
+            url = self._next_page(url, following) if following else None
+
+    def _next_page(self, url: str, following: Any) -> str:
+        """DRF's ``next`` link, which must stay on the shop: the request carries our Basic
+        credentials, and a hostile answer must not send them to another host."""
+        if not isinstance(following, str):
+            raise self.http.error("listing products: unexpected answer (next)", transient=True)
+        target = urljoin(url, following)
+        here, there = urlsplit(self.api), urlsplit(target)
+        if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+            raise self.http.error(
+                f"listing products: the next page is on another site ({there.netloc}); "
+                "not followed",
+                transient=False,
+            )
+        return target
 
     def _remember(self, product: dict[str, Any]) -> list[CartQoh]:
         found: list[CartQoh] = []
-        for record in product.get("stockrecords") or []:
+        for record in as_list(product.get("stockrecords")):
             if not isinstance(record, dict):
                 continue
             sku = str(record.get("partner_sku") or product.get("upc") or "").strip()
             match = _RECORD_ID.search(str(record.get("url") or ""))
             if not sku or match is None:
                 continue
-            stock = record.get("num_in_stock")
-            entry = _Record(
-                int(match.group(1)),
-                None if stock is None else int(stock),
-                int(record.get("num_allocated") or 0),
-            )
+            ident = as_int(match.group(1))
+            stock = as_int(record.get("num_in_stock"))
+            if ident is None or (stock is None and record.get("num_in_stock") is not None):
+                self.log.warning(
+                    "%s: %s has an unreadable stock record; skipped", self.cart.name, sku
+                )
+                continue
+            entry = _Record(ident, stock, as_int(record.get("num_allocated")) or 0)
             if sku in self._records and self._records[sku].id != entry.id:
                 self.log.warning(
                     "%s: SKU %s has several stock records; using the first", self.cart.name, sku
@@ -206,16 +225,14 @@ class OscarConnector(HttpConnector):
                     f"Oscar refused {item.quantity + allocated}: {self.http.snippet(str(detail))}",
                     code="400",
                 )
-            now_allocated = int(body.get("num_allocated") or 0) if isinstance(body, dict) else 0
-            stock = body.get("num_in_stock") if isinstance(body, dict) else None
+            now_allocated = as_int(body.get("num_allocated")) or 0 if isinstance(body, dict) else 0
+            stock = as_int(body.get("num_in_stock")) if isinstance(body, dict) else None
             if now_allocated == allocated or stock is None:
                 break
             allocated = now_allocated  # an order came in meanwhile: write the right figure
-        self._records[item.sku] = _Record(
-            record.id, None if stock is None else int(stock), now_allocated
-        )
+        self._records[item.sku] = _Record(record.id, stock, now_allocated)
         if stock is None:
             return ItemResult(
                 item.sku, ItemStatus.NOT_TRACKED, "Oscar does not track this product's stock"
             )
-        return ItemResult(item.sku, ItemStatus.OK, cart_qoh=int(stock) - now_allocated)
+        return ItemResult(item.sku, ItemStatus.OK, cart_qoh=stock - now_allocated)

@@ -51,7 +51,14 @@ from seom_desktop.carts.base import (
     QohDelta,
     QohSet,
 )
-from seom_desktop.carts.http import HttpAnswer, HttpConnector, parse_retry_after
+from seom_desktop.carts.http import (
+    HttpAnswer,
+    HttpConnector,
+    as_dict,
+    as_int,
+    as_list,
+    parse_retry_after,
+)
 from seom_desktop.store.carts import CartInfo
 
 API_VERSION = "2026-04"
@@ -209,30 +216,30 @@ class ShopifyConnector(HttpConnector):
             return None
         errors = body.get("errors") if isinstance(body, dict) else None
         if not isinstance(errors, list) or not any(
-            isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+            isinstance(e, dict) and as_dict(e.get("extensions")).get("code") == "THROTTLED"
             for e in errors
         ):
             return None
         cost = self._observe_cost(body)
-        status = cost.get("throttleStatus") or {}
+        status = as_dict(cost.get("throttleStatus"))
         requested = cost.get("requestedQueryCost")
         try:
             available = float(status["currentlyAvailable"])
             rate = float(status["restoreRate"])
             if isinstance(requested, int | float) and rate > 0:
                 return max(0.0, (float(requested) - available) / rate)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             pass
         retry = parse_retry_after(answer.headers.get("Retry-After"))
         return retry if retry is not None else 1.0
 
     def _observe_cost(self, body: Any) -> dict[str, Any]:
-        cost = (body.get("extensions") or {}).get("cost") if isinstance(body, dict) else None
+        cost = as_dict(body.get("extensions")).get("cost") if isinstance(body, dict) else None
         if not isinstance(cost, dict):
             return {}
         status = cost.get("throttleStatus")
         if isinstance(status, dict):
-            with contextlib.suppress(KeyError, TypeError, ValueError):
+            with contextlib.suppress(KeyError, TypeError, ValueError, OverflowError):
                 self.http.limiter.observe_bucket(
                     float(status["maximumAvailable"]),
                     float(status["currentlyAvailable"]),
@@ -271,7 +278,7 @@ class ShopifyConnector(HttpConnector):
             )
         self._observe_cost(body)
         errors = body.get("errors") or []
-        if isinstance(errors, str | dict):
+        if not isinstance(errors, list):
             errors = [{"message": str(errors)}]
         data = body.get("data")
         return (data if isinstance(data, dict) else {}), [e for e in errors if isinstance(e, dict)]
@@ -287,7 +294,7 @@ class ShopifyConnector(HttpConnector):
 
     def _errors_to_cart_error(self, errors: list[dict[str, Any]], what: str) -> CartError:
         first = errors[0]
-        code = str((first.get("extensions") or {}).get("code") or "")
+        code = self.http.clean(as_dict(first.get("extensions")).get("code") or "", 60)
         message = str(first.get("message") or "error")
         return self.http.error(
             f"{what}: Shopify answered {code or 'an error'}: {self.http.snippet(message)}",
@@ -299,10 +306,11 @@ class ShopifyConnector(HttpConnector):
         """The cart option ``location_id``, else the first location the shop lists."""
         if self._location is None:
             data = self._query(LOCATIONS, {}, "reading the locations", cost=3)
-            nodes = (data.get("locations") or {}).get("nodes") or []
-            if not nodes:
+            nodes = as_list(as_dict(data.get("locations")).get("nodes"))
+            found = as_dict(nodes[0]).get("id") if nodes else None
+            if not isinstance(found, str) or not found.strip():
                 raise self.http.error("the shop lists no location", transient=False)
-            self._location = str(nodes[0]["id"])
+            self._location = found.strip()
         return self._location
 
     def page_size(self, node_cost: int) -> int:
@@ -325,7 +333,7 @@ class ShopifyConnector(HttpConnector):
             variables["first"] = size
             data, errors = self._graphql(query, variables, what, cost=2 + size * node_cost)
             too_costly = [
-                e for e in errors if (e.get("extensions") or {}).get("code") == "MAX_COST_EXCEEDED"
+                e for e in errors if as_dict(e.get("extensions")).get("code") == "MAX_COST_EXCEEDED"
             ]
             if not too_costly:
                 break
@@ -336,12 +344,14 @@ class ShopifyConnector(HttpConnector):
             )
         if errors:
             raise self._errors_to_cart_error(errors, what)
-        connection = data.get("productVariants") or {}
+        connection = as_dict(data.get("productVariants"))
         variants: list[_Variant] = []
-        for node in connection.get("nodes") or []:
-            sku = (node.get("sku") or "").strip()
-            item = node.get("inventoryItem") or {}
-            if not sku or not item.get("id"):
+        for raw in as_list(connection.get("nodes")):
+            node = as_dict(raw)
+            sku = node.get("sku")
+            sku = sku.strip() if isinstance(sku, str) else ""
+            item = as_dict(node.get("inventoryItem"))
+            if not sku or not isinstance(item.get("id"), str | int) or not item.get("id"):
                 continue
             available: int | None = None
             stocked = True
@@ -350,9 +360,10 @@ class ShopifyConnector(HttpConnector):
                 if level is None:
                     stocked = False
                 else:
-                    for quantity in level.get("quantities") or []:
+                    for entry in as_list(as_dict(level).get("quantities")):
+                        quantity = as_dict(entry)
                         if quantity.get("name") == self.quantity_name:
-                            available = int(quantity["quantity"])
+                            available = as_int(quantity.get("quantity"))
             variant = _Variant(sku, str(item["id"]), bool(item.get("tracked")), available, stocked)
             variants.append(variant)
             known = self._variants.get(sku)
@@ -362,9 +373,9 @@ class ShopifyConnector(HttpConnector):
                 )
                 continue
             self._variants[sku] = variant
-        info = connection.get("pageInfo") or {}
-        cursor = info.get("endCursor") if info.get("hasNextPage") else None
-        return variants, cursor
+        info = as_dict(connection.get("pageInfo"))
+        cursor = info.get("endCursor") if info.get("hasNextPage") is True else None
+        return variants, cursor if isinstance(cursor, str) else None
 
     def _lookup(self, skus: Sequence[str], *, levels: bool) -> dict[str, _Variant]:
         """Variants of these SKUs (exact matches), read now; cached for later calls."""
@@ -394,9 +405,9 @@ class ShopifyConnector(HttpConnector):
     # -- connection and reading ------------------------------------------------------------
     def test_connection(self) -> str:
         data = self._query(SHOP, {}, "reading the shop", cost=1)
-        shop = data.get("shop") or {}
+        shop = as_dict(data.get("shop"))
         location = self.location()
-        return (
+        return self.http.clean(
             f"Connected to Shopify shop {shop.get('name') or '?'} "
             f"({shop.get('myshopifyDomain') or self.cart.url}, API {API_VERSION}, "
             f"location {location})"
@@ -526,7 +537,7 @@ class ShopifyConnector(HttpConnector):
             SET_QUANTITIES, {"input": input_, "key": key}, what, mutating=True, cost=MUTATION_COST
         )
         out = ShopifyConnector._Round({}, [], [])
-        if errors or data.get("inventorySetQuantities") is None:
+        if errors or not isinstance(data.get("inventorySetQuantities"), dict):
             if not errors:
                 errors = [{"message": "no result"}]
             error = self._errors_to_cart_error(errors, what)
@@ -536,19 +547,19 @@ class ShopifyConnector(HttpConnector):
                 out.done[n] = ItemResult(item.sku, ItemStatus.ERROR, str(error), transient=True)
             return out
         payload = data["inventorySetQuantities"]
-        user_errors = payload.get("userErrors") or []
+        user_errors = [as_dict(e) for e in as_list(payload.get("userErrors"))]
         if not user_errors:
             for n, item, *_ in pending:
                 out.done[n] = ItemResult(item.sku, ItemStatus.OK, cart_qoh=item.quantity)
             return out
         by_index: dict[int, list[dict[str, Any]]] = {}
         general: list[dict[str, Any]] = []
-        for error in user_errors:
-            index = self._field_index(error.get("field"), "quantities")
+        for problem in user_errors:
+            index = self._field_index(problem.get("field"), "quantities")
             if index is None or index >= len(pending):
-                general.append(error)
+                general.append(problem)
             else:
-                by_index.setdefault(index, []).append(error)
+                by_index.setdefault(index, []).append(problem)
         if general:
             for n, item, *_ in pending:
                 out.done[n] = self._user_error_result(item.sku, general[0])
@@ -566,15 +577,12 @@ class ShopifyConnector(HttpConnector):
     @staticmethod
     def _field_index(field: Any, array: str) -> int | None:
         if isinstance(field, list) and len(field) >= 3 and field[1] == array:
-            try:
-                return int(field[2])
-            except (TypeError, ValueError):
-                return None
+            return as_int(field[2])
         return None
 
     def _user_error_result(self, sku: str, error: dict[str, Any]) -> ItemResult:
-        code = str(error.get("code") or "")
-        message = self.redact(str(error.get("message") or code or "refused"))
+        code = self.http.clean(error.get("code") or "", 60)
+        message = self.http.snippet(str(error.get("message") or code or "refused"))
         if code in ("INVALID_INVENTORY_ITEM", "ITEM_NOT_STOCKED_AT_LOCATION"):
             self._variants.pop(sku, None)
             if "track" in message.lower():
@@ -666,9 +674,11 @@ class ShopifyConnector(HttpConnector):
                 return results
             first_request = False
             payload = data.get("inventoryAdjustQuantities")
-            if payload is None:
-                raise self._errors_to_cart_error(errors, what)
-            user_errors = payload.get("userErrors") or []
+            if not isinstance(payload, dict):
+                raise self._errors_to_cart_error(
+                    errors or [{"message": "no result; the changes may have been applied"}], what
+                )
+            user_errors = [as_dict(e) for e in as_list(payload.get("userErrors"))]
             if not user_errors:
                 after = self._after_by_item(payload)
                 for n, item, variant in todo:
@@ -715,16 +725,14 @@ class ShopifyConnector(HttpConnector):
         return results
 
     def _after_by_item(self, payload: dict[str, Any]) -> dict[str, int]:
-        group = payload.get("inventoryAdjustmentGroup") or {}
+        group = as_dict(payload.get("inventoryAdjustmentGroup"))
         after: dict[str, int] = {}
-        for change in group.get("changes") or []:
-            item = (change.get("item") or {}).get("id")
-            if (
-                item
-                and change.get("name") == self.quantity_name
-                and change.get("quantityAfterChange") is not None
-            ):
-                after[str(item)] = int(change["quantityAfterChange"])
+        for entry in as_list(group.get("changes")):
+            change = as_dict(entry)
+            item = as_dict(change.get("item")).get("id")
+            quantity = as_int(change.get("quantityAfterChange"))
+            if item and change.get("name") == self.quantity_name and quantity is not None:
+                after[str(item)] = quantity
         return after
 
     # -- orders ----------------------------------------------------------------------------
@@ -735,10 +743,11 @@ class ShopifyConnector(HttpConnector):
             data = self._query(
                 ORDER_BY_NAME, {"query": f"name:#{after.lstrip('#')}"}, "finding the last order", 3
             )
-            nodes = (data.get("orders") or {}).get("nodes") or []
-            if not nodes:
+            nodes = as_list(as_dict(data.get("orders")).get("nodes"))
+            last = as_int(as_dict(nodes[0]).get("legacyResourceId")) if nodes else None
+            if last is None:
                 raise self.http.error(f"the shop has no order #{after}", transient=False)
-            search = f"id:>{nodes[0]['legacyResourceId']}"
+            search = f"id:>{last}"
         orders: list[CartOrder] = []
         cursor: str | None = None
         per_order = 1 + 2 + ORDER_LINES
@@ -750,34 +759,38 @@ class ShopifyConnector(HttpConnector):
                 "reading orders",
                 cost=2 + first * per_order,
             )
-            connection = data.get("orders") or {}
-            for node in connection.get("nodes") or []:
+            connection = as_dict(data.get("orders"))
+            for node in as_list(connection.get("nodes")):
+                if not isinstance(node, dict):
+                    continue
                 lines = self._lines(node)
                 orders.append(CartOrder(str(node.get("name") or "").lstrip("#"), tuple(lines)))
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                break
+            info = as_dict(connection.get("pageInfo"))
             cursor = info.get("endCursor")
+            if info.get("hasNextPage") is not True or not isinstance(cursor, str):
+                break
         return orders[:batch]
 
     def _lines(self, node: dict[str, Any]) -> list[CartOrderLine]:
-        items = node.get("lineItems") or {}
-        lines = [
-            CartOrderLine(str(li.get("sku") or ""), int(li.get("quantity") or 0))
-            for li in items.get("nodes") or []
-        ]
-        info = items.get("pageInfo") or {}
-        while info.get("hasNextPage"):
+        items = as_dict(node.get("lineItems"))
+        lines = self._line_nodes(items)
+        info = as_dict(items.get("pageInfo"))
+        while info.get("hasNextPage") is True and isinstance(node.get("id"), str):
             data = self._query(
                 ORDER_LINES_PAGE,
                 {"id": node["id"], "after": info.get("endCursor")},
                 "reading order lines",
                 cost=103,
             )
-            items = (data.get("order") or {}).get("lineItems") or {}
-            lines.extend(
-                CartOrderLine(str(li.get("sku") or ""), int(li.get("quantity") or 0))
-                for li in items.get("nodes") or []
-            )
-            info = items.get("pageInfo") or {}
+            items = as_dict(as_dict(data.get("order")).get("lineItems"))
+            lines.extend(self._line_nodes(items))
+            info = as_dict(items.get("pageInfo"))
         return lines
+
+    @staticmethod
+    def _line_nodes(items: dict[str, Any]) -> list[CartOrderLine]:
+        return [
+            CartOrderLine(str(li.get("sku") or ""), as_int(li.get("quantity")) or 0)
+            for li in as_list(items.get("nodes"))
+            if isinstance(li, dict)
+        ]

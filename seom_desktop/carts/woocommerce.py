@@ -33,7 +33,7 @@ from seom_desktop.carts.base import (
     ItemStatus,
     QohSet,
 )
-from seom_desktop.carts.http import HttpAnswer, HttpConnector
+from seom_desktop.carts.http import HttpAnswer, HttpConnector, as_dict, as_int, as_list
 from seom_desktop.store.carts import CartInfo
 
 API_PATH = "/wp-json/wc/v3"
@@ -76,9 +76,9 @@ class _Ref:
 
 def _stock(record: dict[str, Any]) -> int | None:
     """``stock_quantity`` when WooCommerce manages the stock (``manage_stock`` true)."""
-    if record.get("manage_stock") is not True or record.get("stock_quantity") is None:
+    if record.get("manage_stock") is not True:
         return None
-    return int(record["stock_quantity"])
+    return as_int(record.get("stock_quantity"))
 
 
 class WooCommerceConnector(HttpConnector):
@@ -138,15 +138,19 @@ class WooCommerceConnector(HttpConnector):
     # -- connection and reading ------------------------------------------------------------
     def test_connection(self) -> str:
         _data, answer = self._call("GET", "/products", "listing products", params={"per_page": 1})
-        total = answer.headers.get("X-WP-Total", "?")
-        return f"Connected to {self.cart.name} (WooCommerce REST v3, {total} products)"
+        total = as_int(answer.headers.get("X-WP-Total", ""))
+        return (
+            f"Connected to {self.cart.name} (WooCommerce REST v3, "
+            f"{'?' if total is None else total} products)"
+        )
 
     def _remember(self, record: dict[str, Any], parent: int | None) -> CartQoh | None:
         sku = str(record.get("sku") or "").strip()
-        if not sku:
+        ident = as_int(record.get("id"))
+        if not sku or ident is None:
             return None
         qoh = _stock(record)
-        self._refs[sku] = _Ref(int(record["id"]), parent, qoh is not None)
+        self._refs[sku] = _Ref(ident, parent, qoh is not None)
         return CartQoh(sku, qoh)
 
     def iter_qoh(self) -> Iterator[list[CartQoh]]:
@@ -154,8 +158,10 @@ class WooCommerceConnector(HttpConnector):
         for products in self._list("/products", "listing products", params):
             page: list[CartQoh] = []
             for product in products:
-                if product.get("type") == "variable" or product.get("variations"):
-                    pid = int(product["id"])
+                pid = as_int(product.get("id"))
+                if pid is not None and (
+                    product.get("type") == "variable" or product.get("variations")
+                ):
                     for variations in self._list(
                         f"/products/{pid}/variations", f"listing variations of {pid}", params
                     ):
@@ -271,9 +277,9 @@ class WooCommerceConnector(HttpConnector):
                 applied_unknown=True,
             )
         by_id = {
-            int(u["id"]): u
+            ident: u
             for u in updates
-            if isinstance(u, dict) and str(u.get("id", "")).isdigit()
+            if isinstance(u, dict) and (ident := as_int(u.get("id"))) is not None
         }
         results: dict[int, ItemResult] = {}
         for position, (n, item, ref) in enumerate(entries):
@@ -294,8 +300,8 @@ class WooCommerceConnector(HttpConnector):
             )
         error = record.get("error")
         if isinstance(error, dict):
-            code = str(error.get("code") or "")
-            message = self.redact(str(error.get("message") or code))
+            code = self.http.clean(error.get("code") or "", 100)
+            message = self.http.snippet(str(error.get("message") or code))
             if code in _NOT_FOUND_CODES:
                 self._refs.pop(item.sku, None)
                 return ItemResult(item.sku, ItemStatus.NOT_FOUND, message, code=code)
@@ -327,14 +333,16 @@ class WooCommerceConnector(HttpConnector):
         last: int | None = None
         if after:
             data, _ = self._call("GET", f"/orders/{after}", f"reading order {after}")
-            stamp = str((data or {}).get("date_created_gmt") or "")
+            stamp = str(as_dict(data).get("date_created_gmt") or "")
             try:
                 created = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            except ValueError:
+                params["after"] = (
+                    (created - dt.timedelta(seconds=1)).replace(tzinfo=None).isoformat()
+                )
+            except (ValueError, OverflowError):
                 raise self.http.error(
                     f"order {after} has no readable creation date", transient=False
                 ) from None
-            params["after"] = (created - dt.timedelta(seconds=1)).replace(tzinfo=None).isoformat()
             last = int(after) if after.isdigit() else None
         orders: list[CartOrder] = []
         for page in self._list("/orders", "listing orders", params):
@@ -345,8 +353,8 @@ class WooCommerceConnector(HttpConnector):
                 if after and number == after:
                     continue
                 lines = tuple(
-                    CartOrderLine(str(li.get("sku") or ""), int(li.get("quantity") or 0))
-                    for li in order.get("line_items") or []
+                    CartOrderLine(str(li.get("sku") or ""), as_int(li.get("quantity")) or 0)
+                    for li in as_list(order.get("line_items"))
                     if isinstance(li, dict)
                 )
                 orders.append(CartOrder(number, lines))
