@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.orm import Session
@@ -440,6 +441,154 @@ def refresh_kits(
                 else f"kit: {change.sku} changed",
             )
         )
+    return applied
+
+
+_LOCK_MANY = (
+    select(_products.c.id, _products.c.sku, _products.c.qoh, _products.c.is_kit)
+    .where(_products.c.sku.in_(bindparam("b_skus", expanding=True)))
+    .with_for_update()
+)
+_MOVE_BY_ID = (
+    update(_products)
+    .where(_products.c.id == bindparam("b_id"))
+    .values(qoh=_products.c.qoh + bindparam("b_delta", type_=Integer))
+)
+_WRITE_LEDGER_MANY = insert(_ledger).returning(_ledger.c.id, sort_by_parameter_order=True)
+_TARGETS_MANY = (
+    select(
+        _products.c.id,
+        _carts.c.id,
+        func.coalesce(_web_fields.c.cart_sku, _products.c.sku),
+    )
+    .select_from(
+        _products.join(_carts, true()).outerjoin(
+            _web_fields,
+            and_(
+                _web_fields.c.cart_id == _carts.c.id,
+                _web_fields.c.product_id == _products.c.id,
+            ),
+        )
+    )
+    .where(
+        _products.c.id.in_(bindparam("b_ids", expanding=True)),
+        _carts.c.active.is_(True),
+        _carts.c.sync_inventory.is_(True),
+        _carts.c.platform.in_(realtime_platforms()),
+        or_(_web_fields.c.id.is_(None), _web_fields.c.sync_qoh.is_(True)),
+        _carts.c.id != func.coalesce(bindparam("b_origin", type_=Integer), -1),
+    )
+    .order_by(_products.c.id, _carts.c.id)
+)
+
+
+def set_quantities(
+    session: Session,
+    targets: dict[str, int],
+    *,
+    source: Source,
+    workstation: str,
+    origin_cart_id: int | None = None,
+    chunk: int = 500,
+) -> dict[str, AppliedChange]:
+    """Set many products to new quantities at once (Get QOH applies a cart page this way): the
+    same ledger and stack rows as :func:`apply_change` with ``set_to`` for each, written by a
+    few statements per ``chunk`` products instead of six per product. The rows are locked, the
+    deltas computed from the locked values and applied with SQL arithmetic; a kit is refused
+    and the kits containing a changed product follow once, at the end."""
+    applied: dict[str, AppliedChange] = {}
+    moved_ids: list[int] = []
+    items = list(targets.items())
+    for start in range(0, len(items), chunk):
+        part = dict(items[start : start + chunk])
+        for target in part.values():
+            QohChange("-", source, set_to=target)  # the same checks as one change
+        rows = session.execute(_LOCK_MANY, {"b_skus": list(part)}).all()
+        found = {row.sku: row for row in rows}
+        for sku, target in part.items():
+            row = found.get(sku)
+            if row is None:
+                raise _missing_product(session, sku)
+            if row.is_kit:
+                raise _kit_refused(session, QohChange(sku, source, set_to=target))
+        moves = [(found[sku], target - found[sku].qoh) for sku, target in part.items()]
+        if any(delta for _, delta in moves):
+            session.execute(_MOVE_BY_ID, [{"b_id": row.id, "b_delta": d} for row, d in moves if d])
+        now = utcnow()
+        ledger_ids = list(
+            session.execute(
+                _WRITE_LEDGER_MANY,
+                [
+                    {
+                        "created_at": now,
+                        "workstation": workstation,
+                        "product_id": row.id,
+                        "sku": row.sku,
+                        "source": source.value,
+                        "reason": "",
+                        "document": None,
+                        "origin_cart_id": origin_cart_id,
+                        "send_to_web": True,
+                        "qoh_before": row.qoh,
+                        "delta": delta,
+                        "qoh_after": row.qoh + delta,
+                    }
+                    for row, delta in moves
+                ],
+            ).scalars()
+        )
+        changed = {
+            row.id: (row, delta, lid)
+            for (row, delta), lid in zip(moves, ledger_ids, strict=True)
+            if delta
+        }
+        targets_of: dict[int, list[tuple[int, str]]] = {}
+        if changed and params.get(session, "SynchQOH"):
+            for product_id, cart_id, cart_sku in session.execute(
+                _TARGETS_MANY, {"b_ids": list(changed), "b_origin": origin_cart_id}
+            ):
+                targets_of.setdefault(product_id, []).append((cart_id, cart_sku))
+        stack_values = [
+            {
+                "cart_id": cart_id,
+                "product_id": product_id,
+                "cart_sku": cart_sku,
+                "delta": changed[product_id][1],
+                "ledger_id": changed[product_id][2],
+                "origin_workstation": workstation,
+                "created_at": now,
+                "attempts": 0,
+                "last_response": "",
+                "status": StackStatus.PENDING.value,
+                "idempotency_key": uuid.uuid4().hex,
+            }
+            for product_id, carts in targets_of.items()
+            for cart_id, cart_sku in carts
+        ]
+        stack_ids = (
+            list(session.execute(_WRITE_STACK, stack_values).scalars()) if stack_values else []
+        )
+        by_product: dict[int, list[tuple[int, int]]] = {}
+        for values, stack_id in zip(stack_values, stack_ids, strict=True):
+            by_product.setdefault(values["product_id"], []).append((stack_id, values["cart_id"]))
+        for (row, delta), ledger_id in zip(moves, ledger_ids, strict=True):
+            written = by_product.get(row.id, [])
+            applied[row.sku] = AppliedChange(
+                sku=row.sku,
+                product_id=row.id,
+                qoh_before=row.qoh,
+                delta=delta,
+                qoh_after=row.qoh + delta,
+                ledger_id=ledger_id,
+                stack_row_ids=tuple(i for i, _ in written),
+                stack_cart_ids=tuple(c for _, c in written),
+            )
+        moved_ids.extend(changed)
+        if stack_ids and session.get_bind().dialect.name == "postgresql":
+            session.execute(_NOTIFY_STACK)
+    if moved_ids:
+        first = next(a for a in applied.values() if a.delta)
+        refresh_kits(session, moved_ids, QohChange(first.sku, source, delta=0), workstation)
     return applied
 
 

@@ -46,7 +46,7 @@ from seom_desktop.carts.platforms import platform
 from seom_desktop.carts.registry import connector_for, connector_settings
 from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import products
-from seom_desktop.inventory.changes import MAX_QUANTITY, QohChange, Source, apply_change
+from seom_desktop.inventory.changes import MAX_QUANTITY, Source, set_quantities
 from seom_desktop.store import Store, params
 from seom_desktop.store.carts import CartInfo, get_cart, snapshot
 from seom_desktop.store.models import Product, WebField
@@ -516,9 +516,37 @@ def _apply_page(
     report: SyncReport,
 ) -> list[SyncItem]:
     """One cart page in one write transaction; the rows are reported once it commits."""
-    items: list[SyncItem] = []
+    items: list[SyncItem | None] = []
     created = changed = 0
     new: set[str] = set()
+    pending: dict[str, tuple[int, str, int, str]] = {}
+    """Store SKU -> (its place in ``items``, cart SKU, the cart's QOH, note prefix)."""
+
+    def flush() -> int:
+        """Apply the pending changes in a few statements (see changes.set_quantities)."""
+        if not pending:
+            return 0
+        applied = set_quantities(
+            session,
+            {sku: qoh for sku, (_, _, qoh, _) in pending.items()},
+            source=Source.GET_QOH,
+            workstation=workstation,
+            origin_cart_id=cart.id,
+        )
+        for sku, (slot, cart_sku, qoh, prefix) in pending.items():
+            done = applied[sku]
+            items[slot] = SyncItem(
+                sku,
+                cart_sku,
+                done.qoh_after,
+                SyncStatus.OK,
+                f"{prefix}{done.qoh_before} -> {done.qoh_after}",
+                qoh,
+            )
+        count = len(pending)
+        pending.clear()
+        return count
+
     with store.write() as session:
         known = _map_cart_skus(session, cart.id, [q.sku for q in page])
         # The store's QOH as this transaction changes it (a page may name a product twice).
@@ -613,23 +641,12 @@ def _apply_page(
                     )
                 )
                 continue
-            applied = apply_change(
-                session,
-                QohChange(product.sku, Source.GET_QOH, set_to=entry.qoh, origin_cart_id=cart.id),
-                workstation,
-            )
-            changed += 1
-            qoh_now[product.sku] = applied.qoh_after
-            items.append(
-                SyncItem(
-                    product.sku,
-                    entry.sku,
-                    applied.qoh_after,
-                    SyncStatus.OK,
-                    f"{prefix}{applied.qoh_before} -> {applied.qoh_after}",
-                    entry.qoh,
-                )
-            )
+            if product.sku in pending:  # the page names a product twice: in order
+                changed += flush()
+            pending[product.sku] = (len(items), entry.sku, entry.qoh, prefix)
+            items.append(None)
+            qoh_now[product.sku] = entry.qoh
+        changed += flush()
     report.created += created
     report.changed += changed
-    return items
+    return [item for item in items if item is not None]

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import update
 
 from seom_desktop.errors import InputError, NotFoundError
-from seom_desktop.inventory import changes
+from seom_desktop.inventory import changes, kits
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory.lines import Line
 from seom_desktop.inventory.products import set_web_fields
 from seom_desktop.store import Store, params
 from seom_desktop.store.models import Cart, StackStatus
@@ -172,3 +173,48 @@ def test_parameters_are_read_in_the_changing_transaction(store: Store) -> None:
         params.set_value(session, "SynchQOH", False)
         apply_change(session, QohChange("A1", Source.MANUAL_ADJUSTMENT, delta=1), WS)
     assert stack_rows(store) == []
+
+
+def test_set_quantities_writes_what_apply_change_would(store: Store) -> None:
+    """Get QOH's bulk path and the one-change path leave the same ledger and stack rows."""
+    carts = make_shop(store, {"A1": 10, "B2": 5, "C3": 7})
+    with store.write() as session:
+        set_web_fields(session, "B2", "Woo", sync_qoh=False)
+    with store.write() as session:
+        bulk = changes.set_quantities(
+            session,
+            {"A1": 4, "B2": 9, "C3": 7},
+            source=Source.GET_QOH,
+            workstation=WS,
+            origin_cart_id=carts["Shopify"],
+        )
+    assert {s: (a.qoh_before, a.delta, a.qoh_after) for s, a in bulk.items()} == {
+        "A1": (10, -6, 4),
+        "B2": (5, 4, 9),
+        "C3": (7, 0, 7),
+    }
+    assert (qoh(store, "A1"), qoh(store, "B2"), qoh(store, "C3")) == (4, 9, 7)
+    rows = stack_rows(store)
+    # Only Woo hears (Shopify is the origin), and not of B2 (excluded there) nor of C3.
+    assert [(r.cart_id, r.cart_sku, r.delta) for r in rows] == [(carts["Woo"], "A1", -6)]
+    assert bulk["A1"].stack_row_ids == (rows[0].id,)
+    entries = ledger(store)[-3:]
+    assert [(e.sku, e.source, e.delta, e.origin_cart_id) for e in entries] == [
+        ("A1", "Get QOH", -6, carts["Shopify"]),
+        ("B2", "Get QOH", 4, carts["Shopify"]),
+        ("C3", "Get QOH", 0, carts["Shopify"]),
+    ]
+    assert rows[0].ledger_id == entries[0].id
+
+
+def test_set_quantities_refuses_unknown_products_and_kits(store: Store) -> None:
+    make_shop(store, {"A1": 10, "KIT": 0})
+    with store.write() as session:
+        kits.define_kit(session, "KIT", [Line("A1", 2)], WS)
+    for targets, error in [({"A1": 3, "NOPE": 1}, NotFoundError), ({"KIT": 9}, InputError)]:
+        with pytest.raises(error), store.write() as session:
+            changes.set_quantities(session, targets, source=Source.GET_QOH, workstation=WS)
+    assert qoh(store, "A1") == 10
+    with store.write() as session:
+        changes.set_quantities(session, {"A1": 7}, source=Source.GET_QOH, workstation=WS)
+    assert qoh(store, "KIT") == 3  # the kit followed its component

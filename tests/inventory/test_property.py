@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select, update
 
 from seom_desktop.inventory import kits, orders, purchasing
-from seom_desktop.inventory.changes import QohChange, Source, apply_change
+from seom_desktop.inventory.changes import QohChange, Source, apply_change, set_quantities
 from seom_desktop.inventory.lines import Line
 from seom_desktop.inventory.products import add_product, set_web_fields
 from seom_desktop.store import carts as cart_records
@@ -182,6 +182,25 @@ class StackMachine(RuleBasedStateMachine):
         assert applied.delta == delta
         self.moved(sku, delta, origin_cart, send)
         self.follow_kit(None, send)
+
+    @rule(
+        page=st.dictionaries(st.sampled_from(SKUS), st.integers(0, 60), min_size=1),
+        origin=st.sampled_from(CARTS),
+    )
+    def get_qoh_page(self, page: dict[str, int], origin: str) -> None:
+        """A Get QOH page from ``origin``, applied in bulk (changes.set_quantities)."""
+        with self.store.write() as session:
+            applied = set_quantities(
+                session,
+                page,
+                source=Source.GET_QOH,
+                workstation=WS,
+                origin_cart_id=self.cart_ids[origin],
+            )
+        for sku, target in page.items():
+            assert applied[sku].delta == target - self.qoh[sku]
+            self.moved(sku, target - self.qoh[sku], origin, True)
+        self.follow_kit(None, send=True)
 
     @rule(
         kind=st.sampled_from(list(OrderKind)),
