@@ -20,7 +20,8 @@ Updates between SEOM and Shopping Carts":
 How it runs: products are streamed from the store in keyset pages (memory stays flat however
 many SKUs), each page in its own short read transaction; no store transaction is open while a
 connector waits on HTTP (on SQLite a reader blocks every other workstation's commit, and a
-writer blocks everyone). Get QOH writes each cart page in one write transaction, a checkpoint:
+writer blocks everyone). Get QOH writes whole cart pages, about a thousand products, per
+write transaction, a checkpoint (the next pages are fetched meanwhile, see read_ahead.py):
 a failure or a cancel keeps the pages already done. ``progress(done, total)`` is called after
 every batch or page (``total`` is None when the cart does not say), ``cancel()`` is checked
 between them. The per-SKU report is spooled to a temporary file beyond a few thousand rows.
@@ -47,6 +48,7 @@ from seom_desktop.carts.registry import connector_for, connector_settings
 from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import products
 from seom_desktop.inventory.changes import MAX_QUANTITY, Source, set_quantities
+from seom_desktop.inventory.read_ahead import read_ahead
 from seom_desktop.store import Store, params
 from seom_desktop.store.carts import CartInfo, get_cart, snapshot
 from seom_desktop.store.models import Product, WebField
@@ -58,6 +60,9 @@ Cancel = Callable[[], bool]
 
 STORE_PAGE = 1000
 """Products read from the store per read transaction."""
+GET_CHUNK = 1000
+"""Get QOH writes cart pages to the store in transactions of about this many products: one
+transaction per 100-item page would spend most of its time committing (an fsync each)."""
 IN_CHUNK = 500
 """SKUs per ``IN (...)`` list."""
 
@@ -473,15 +478,16 @@ def get_qoh(
     force: bool = False,
     connector: Connector | None = None,
 ) -> SyncReport:
-    """[Get QOH From Website]: set the store's QOH from the cart, a cart page per write
+    """[Get QOH From Website]: set the store's QOH from the cart, whole cart pages per write
     transaction (see the module docstring)."""
     cart, settings = _cart_for(store, cart_name, push=False, force=force)
     report = SyncReport("get", cart.name)
     log.info("%s: Get QOH from %s", workstation, cart.name)
     own = connector is None
     conn = _open(cart, settings, connector)
+    # The next cart pages are fetched while these are written to the store.
+    pages = read_ahead(_chunks(conn.iter_qoh(), GET_CHUNK), depth=2)
     try:
-        pages = conn.iter_qoh()
         while True:
             if cancel is not None and cancel():
                 report.cancelled = True
@@ -500,10 +506,29 @@ def get_qoh(
             if progress is not None:
                 progress(report.done, report.total)
     finally:
+        pages.close()  # the page reader stops before its connector closes
         if own:
             conn.close()
     log.info("%s: Get QOH from %s: %s", workstation, cart.name, report.summary())
     return report
+
+
+def _chunks(pages: Iterator[list[CartQoh]], size: int) -> Iterator[list[CartQoh]]:
+    """Cart pages joined into lists of at least ``size`` items (the last may be shorter). When
+    the cart fails, the pages read before the failure are still handed over first."""
+    chunk: list[CartQoh] = []
+    try:
+        for page in pages:
+            chunk.extend(page)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except CartError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
 
 
 def _apply_page(
