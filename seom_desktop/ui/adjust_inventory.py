@@ -37,7 +37,7 @@ from seom_desktop.inventory.quantities import parse_quantity
 from seom_desktop.store import Store, params
 from seom_desktop.store.models import Cart
 from seom_desktop.ui import dialogs
-from seom_desktop.ui.base import Screen
+from seom_desktop.ui.base import Screen, message_label, result_label
 from seom_desktop.ui.models import ProductModel
 
 INVALID = "background: #ffe0e0;"
@@ -125,13 +125,8 @@ class AdjustInventory(Screen):
         self.reason.setObjectName("reason")
         self.send_to_web = QCheckBox("Send QOH changes to &Web sites")
         self.send_to_web.setChecked(True)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
-        self.result = QLabel()
-        self.result.setObjectName("result")
-        self.result.setWordWrap(True)
+        self.message = message_label()
+        self.result = result_label()
         self.save_button = QPushButton("&Save")
         self.save_button.setDefault(True)
         self.close_button = QPushButton("&Close")

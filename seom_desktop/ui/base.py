@@ -7,11 +7,28 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 from shiboken6 import isValid
 
 from seom_desktop.store import Store
 from seom_desktop.ui import dialogs, workers
+
+
+def message_label() -> QLabel:
+    """The line where a screen says what went wrong (red, wrapped; object name "message")."""
+    label = QLabel()
+    label.setObjectName("message")
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b00020;")
+    return label
+
+
+def result_label() -> QLabel:
+    """The line where a screen says what it just did (wrapped; object name "result")."""
+    label = QLabel()
+    label.setObjectName("result")
+    label.setWordWrap(True)
+    return label
 
 
 class Screen(QWidget):

@@ -45,7 +45,7 @@ from seom_desktop.store import Store
 from seom_desktop.store import carts as cart_records
 from seom_desktop.store.models import OrderStatus, local_time
 from seom_desktop.ui import dialogs
-from seom_desktop.ui.base import Screen
+from seom_desktop.ui.base import Screen, message_label, result_label
 
 INVALID = "background: #ffe0e0;"
 SHORT = QColor("#b00020")
@@ -386,13 +386,8 @@ class OrderEntry(Screen):
             "order; every other synchronized cart is."
         )
         self.entry = LineEntry(self)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
-        self.result = QLabel()
-        self.result.setObjectName("result")
-        self.result.setWordWrap(True)
+        self.message = message_label()
+        self.result = result_label()
         self.units_label = QLabel()
         self.save_button = QPushButton("&Save Order")
         self.save_button.setObjectName("save")

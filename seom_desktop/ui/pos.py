@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from seom_desktop.inventory import orders
 from seom_desktop.store import Store
 from seom_desktop.ui import dialogs
-from seom_desktop.ui.base import Screen
+from seom_desktop.ui.base import Screen, message_label, result_label
 from seom_desktop.ui.order_entry import LineEntry, plural
 
 
@@ -39,13 +39,8 @@ class Pos(Screen):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         self.total.setFont(font)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
-        self.result = QLabel()
-        self.result.setObjectName("result")
-        self.result.setWordWrap(True)
+        self.message = message_label()
+        self.result = result_label()
         self.complete_button = QPushButton("Complete &Sale")
         self.complete_button.setObjectName("complete")
         self.complete_button.setMinimumHeight(40)

@@ -44,7 +44,7 @@ from seom_desktop.inventory.quantities import parse_quantity
 from seom_desktop.store import Store
 from seom_desktop.store.models import local_time
 from seom_desktop.ui import dialogs
-from seom_desktop.ui.base import Screen
+from seom_desktop.ui.base import Screen, message_label, result_label
 from seom_desktop.ui.order_entry import (
     INVALID,
     LineEntry,
@@ -190,13 +190,8 @@ class ReceivePo(Screen):
         self.all_button = QPushButton("Receive &All Outstanding")
         self.receive_button = QPushButton("&Receive")
         self.receive_button.setObjectName("receive")
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
-        self.result = QLabel()
-        self.result.setObjectName("result")
-        self.result.setWordWrap(True)
+        self.message = message_label()
+        self.result = result_label()
         self.close_button = QPushButton("&Close")
 
         list_box = QGroupBox("Purchase orders")
