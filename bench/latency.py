@@ -38,7 +38,7 @@ from seom_desktop.sandbox import start_sandbox
 from seom_desktop.stack.engine import StackController
 from seom_desktop.store import carts as cart_records
 from seom_desktop.store import open_store, params
-from seom_desktop.store.models import Cart, StackRow, StackSend, StackStatus
+from seom_desktop.store.models import Cart, StackRow, StackSend, StackStatus, as_utc, utcnow
 
 CARTS = {
     "Shop": (
@@ -159,6 +159,13 @@ def latency_run(folder: Path, seconds: float, rate: float) -> dict[str, Any]:
         "rows_delivered": len(rows),
         "sends": sends,
         "latency_ms": {k: round(v, 1) for k, v in percentiles(latencies).items()},
+        # Every row's latency, per cart and sorted (for the distribution in docs/bench/).
+        "samples_ms_per_cart": {
+            names[cart_id]: sorted(
+                round((s - c).total_seconds() * 1000, 1) for c, s, cid in rows if cid == cart_id
+            )
+            for cart_id in names
+        },
         "latency_ms_per_cart": per_cart,
         "waiting_to_be_claimed_ms": {
             k: round(v, 1)
@@ -205,13 +212,26 @@ def burst_run(folder: Path, rows: int, skus_count: int) -> dict[str, Any]:
                             "BENCH",
                         )
             before = requests.get(cart.url + "/_sandbox/stats", timeout=10).json()["requests"]
+            drain_started_at = utcnow()
             started = time.perf_counter()
             left = StackController(store, "BENCH").run_once(max_wait=600)
             drain = time.perf_counter() - started
             after = requests.get(cart.url + "/_sandbox/stats", timeout=10).json()["requests"]
             with store.read() as session:
                 sends = session.scalar(select(func.count()).select_from(StackSend))
+                # The backlog over time, from each row's confirmation time (no sampling
+                # query competes with the controller for the store's lock during the drain).
+                confirmed = session.execute(
+                    select(StackRow.sent_at, func.count())
+                    .where(StackRow.sent_at.is_not(None))
+                    .group_by(StackRow.sent_at)
+                    .order_by(StackRow.sent_at)
+                ).all()
             inventory = cart.inventory()
+        backlog_t, backlog_pending = [0.0], [rows]
+        for sent_at, count in confirmed:
+            backlog_t.append(round((as_utc(sent_at) - drain_started_at).total_seconds(), 3))
+            backlog_pending.append(backlog_pending[-1] - int(count))
         expected = 1_000_000 - rows // skus_count
         return {
             "rows": rows,
@@ -221,6 +241,12 @@ def burst_run(folder: Path, rows: int, skus_count: int) -> dict[str, Any]:
             "requests_to_cart": after - before,
             "drain_seconds": round(drain, 2),
             "cart_correct": all(q == expected for q in inventory.values()),
+            "backlog": {
+                "how": "pending rows after each confirmation (web_stack.sent_at), "
+                "seconds from the start of the drain",
+                "seconds": backlog_t,
+                "pending": backlog_pending,
+            },
         }
     finally:
         cart.stop()
