@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean bench plots faults
+.PHONY: run test lint clean bench plots faults soak fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,15 @@ plots: $(BENCH_STAMP)
 # The fault suite on SQLite and PostgreSQL; fails on a QOH mismatch or a change applied twice.
 faults: $(STAMP)
 	$(BIN)/python -m bench.faults --postgres
+
+# The soak: 30 minutes of mixed load (SOAK_MINUTES=5 for a shorter one); memory and backlog.
+SOAK_MINUTES ?= 30
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
+
+# Every cart answer parser against hostile answers, 1,000 examples per platform.
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz --examples 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
