@@ -153,7 +153,6 @@ class StackController:
         backoff_cap: float = 120.0,
         require_shared: bool = False,
         max_workers: int = 8,
-        lanes_per_cart: int = 2,
     ) -> None:
         self.store = store
         self.workstation = workstation
@@ -165,14 +164,7 @@ class StackController:
         self.backoff_cap = backoff_cap
         self.require_shared = require_shared
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="seom-cart")
-        self.lanes_per_cart = max(1, lanes_per_cart)
-        """Sends in flight at once per cart. A second lane claims the rows that arrive while a
-        send is in flight (never a SKU another lane holds: a SKU's changes stay in order), so
-        a new change does not wait for the previous request's round trip."""
-        self._busy: dict[int, list[Future[int]]] = {}
-        self._claim_locks: dict[int, threading.Lock] = {}
-        """One claim at a time per cart: on PostgreSQL two lanes' claim transactions would
-        otherwise both see the same free rows (SQLite serializes them anyway)."""
+        self._busy: dict[int, Future[int]] = {}
         self._connectors: dict[int, tuple[CartInfo, Connector]] = {}
         self._connector_lock = threading.Lock()
         self._last_heartbeat = 0.0
@@ -300,28 +292,23 @@ class StackController:
             self._emit(Event("lease", message=f"{'holding' if holding else 'not holding'} {scope}"))
         dispatched = 0
         for cart_id in due:
-            # One more lane per pass: a cart is due because it has free rows, and a lane that
-            # finds them all held by another lane's send simply ends.
-            lanes = self._busy.setdefault(cart_id, [])
-            if len(lanes) >= self.lanes_per_cart:
+            if cart_id in self._busy:
                 continue
-            lanes.append(self._pool.submit(self._cart_job, cart_id))
+            self._busy[cart_id] = self._pool.submit(self._cart_job, cart_id)
             dispatched += 1
         return dispatched
 
     def _reap(self) -> None:
-        for cart_id, lanes in list(self._busy.items()):
-            for future in [f for f in lanes if f.done()]:
-                lanes.remove(future)
+        for cart_id, future in list(self._busy.items()):
+            if future.done():
+                del self._busy[cart_id]
                 exc = future.exception()
                 if exc is not None:
                     self._emit(Event("error", message=f"{type(exc).__name__}: {exc}"))
-            if not lanes:
-                del self._busy[cart_id]
 
     @property
     def busy(self) -> bool:
-        return any(not f.done() for lanes in self._busy.values() for f in lanes)
+        return any(not f.done() for f in self._busy.values())
 
     def _scope_filter(self, scope: str) -> Any:
         if scope == lease.SHARED:
@@ -485,9 +472,7 @@ class StackController:
             self.wake.set()
 
     def _claim(self, cart_id: int) -> tuple[CartInfo, Connector, _Send] | None:
-        with self._connector_lock:
-            claim_lock = self._claim_locks.setdefault(cart_id, threading.Lock())
-        with claim_lock, self.store.write() as session:
+        with self.store.write() as session:
             settings = self.read_settings(session)
             if not settings.synch or not lease.holds(session, self.scope, self.token):
                 return None
