@@ -380,9 +380,11 @@ def send_qoh(
     log.info("%s: Send QOH to %s, %d products", workstation, cart.name, report.total)
     own = connector is None
     conn = _open(cart, settings, connector)
+    size = max(1, min(conn.max_batch, cart.max_items_per_send))
+    # The store's next batches are read while this one is on its way to the cart.
+    batches = read_ahead(_batches(_synchronized_products(store, cart.id), size), depth=4)
     try:
-        size = max(1, min(conn.max_batch, cart.max_items_per_send))
-        for batch in _batches(_synchronized_products(store, cart.id), size):
+        for batch in batches:
             if cancel is not None and cancel():
                 report.cancelled = True
                 break
@@ -401,6 +403,7 @@ def send_qoh(
             if progress is not None:
                 progress(report.done, report.total)
     finally:
+        batches.close()
         if own:
             conn.close()
     log.info("%s: Send QOH to %s: %s", workstation, cart.name, report.summary())
