@@ -35,6 +35,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from bench.faults import CARTS as FAULT_CARTS
 from seom_desktop.errors import SeomError
 from seom_desktop.inventory import orders, products, purchasing
 from seom_desktop.inventory.changes import QohChange, Source, apply_change
@@ -44,25 +45,9 @@ from seom_desktop.store import carts as cart_records
 from seom_desktop.store import open_store, params
 from seom_desktop.store.models import Order, Product, StackRow, StackStatus
 
-CARTS: dict[str, tuple[str, str, str, str, dict[str, Any]]] = {
-    # Shopify's query-cost throttle is off (as in the other benches): with it on, three clerks
-    # importing orders all day mostly measure the connector's polite waiting.
-    "Shop": (
-        "shopify",
-        "sandbox-shop",
-        "shpat_sandbox_0123456789abcdef",
-        "",
-        {"cost_limit": False},
-    ),
-    "Gen": ("generic", "seom", "seom-sandbox", "/seom.php", {}),
-    "Woo": (
-        "woocommerce",
-        "ck_sandbox0123456789abcdef0123456789abcdef",
-        "cs_sandbox0123456789abcdef0123456789abcdef",
-        "",
-        {},
-    ),
-}
+# The fault suite's carts (credentials and options; Shopify's query-cost throttle is off: with
+# it on, three clerks importing orders all day mostly measure the connector's polite waiting).
+CARTS = {name: FAULT_CARTS[name] for name in ("Shop", "Gen", "Woo")}
 WEB_SALE_CARTS = ("Shop", "Gen")
 SKUS = [f"S-{i:02d}" for i in range(40)]
 START = 100_000

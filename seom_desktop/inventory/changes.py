@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Integer,
@@ -270,6 +271,31 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
     return replace(applied, related=tuple(kits)) if kits else applied
 
 
+def _stack_row(  # noqa: PLR0917 - the columns of one row
+    cart_id: int,
+    cart_sku: str,
+    product_id: int,
+    delta: int,
+    ledger_id: int,
+    workstation: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The values of one new pending web-stack row (its own idempotency key)."""
+    return {
+        "cart_id": cart_id,
+        "product_id": product_id,
+        "cart_sku": cart_sku,
+        "delta": delta,
+        "ledger_id": ledger_id,
+        "origin_workstation": workstation,
+        "created_at": now,
+        "attempts": 0,
+        "last_response": "",
+        "status": StackStatus.PENDING.value,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
 def _record(
     session: Session,
     change: QohChange,
@@ -315,19 +341,7 @@ def _record(
             session.execute(
                 _WRITE_STACK,
                 [
-                    {
-                        "cart_id": cart_id,
-                        "product_id": product_id,
-                        "cart_sku": cart_sku,
-                        "delta": delta,
-                        "ledger_id": ledger_id,
-                        "origin_workstation": workstation,
-                        "created_at": now,
-                        "attempts": 0,
-                        "last_response": "",
-                        "status": StackStatus.PENDING.value,
-                        "idempotency_key": uuid.uuid4().hex,
-                    }
+                    _stack_row(cart_id, cart_sku, product_id, delta, ledger_id, workstation, now)
                     for cart_id, cart_sku in targets
                 ],
             ).scalars()
@@ -549,19 +563,15 @@ def set_quantities(
             ):
                 targets_of.setdefault(product_id, []).append((cart_id, cart_sku))
         stack_values = [
-            {
-                "cart_id": cart_id,
-                "product_id": product_id,
-                "cart_sku": cart_sku,
-                "delta": changed[product_id][1],
-                "ledger_id": changed[product_id][2],
-                "origin_workstation": workstation,
-                "created_at": now,
-                "attempts": 0,
-                "last_response": "",
-                "status": StackStatus.PENDING.value,
-                "idempotency_key": uuid.uuid4().hex,
-            }
+            _stack_row(
+                cart_id,
+                cart_sku,
+                product_id,
+                changed[product_id][1],
+                changed[product_id][2],
+                workstation,
+                now,
+            )
             for product_id, carts in targets_of.items()
             for cart_id, cart_sku in carts
         ]
