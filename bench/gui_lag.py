@@ -37,7 +37,7 @@ from seom_desktop.sandbox import start_sandbox
 from seom_desktop.store import Store, open_store
 from seom_desktop.store import carts as cart_records
 from seom_desktop.store.models import Cart, LedgerEntry, Product, StackRow, utcnow
-from seom_desktop.ui import dialogs, workers
+from seom_desktop.ui import dialogs, gc_guard, workers
 from seom_desktop.ui.advanced_cart_functions import AdvancedCartFunctions
 from seom_desktop.ui.stack_viewer import StackViewer
 
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skus", type=int, default=100_000)
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    gc_guard.install()  # as the application does: garbage collected on the GUI thread only
     dialogs.set_hook(lambda kind, title, message: True)
     probe = LagProbe()
     with tempfile.TemporaryDirectory(prefix="seom-guilag") as tmp:

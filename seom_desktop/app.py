@@ -15,7 +15,7 @@ from seom_desktop.demo import populate_demo, start_demo_carts, stop_demo_carts
 from seom_desktop.errors import SeomError
 from seom_desktop.sandbox import SandboxCart
 from seom_desktop.store import Store, open_store
-from seom_desktop.ui import dialogs, workers
+from seom_desktop.ui import dialogs, gc_guard, workers
 from seom_desktop.ui.controller_thread import ControllerThread
 from seom_desktop.ui.first_launch import FirstLaunch, needs_first_launch
 from seom_desktop.ui.main_menu import MainMenu
@@ -91,6 +91,7 @@ class Session:
 def main(store: str | None = None, workstation: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    gc_guard.install()  # garbage holding Qt objects is collected on this thread only
     app.setApplicationName("SEOM Desktop")
     sys.excepthook = _excepthook
     _log_to_file()

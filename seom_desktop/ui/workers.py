@@ -37,6 +37,11 @@ def pool() -> QThreadPool:
     return _pool
 
 
+def busy() -> bool:
+    """Some task is running on the pool."""
+    return bool(_running)
+
+
 def wait_for_all(timeout_ms: int = 30_000) -> bool:
     """Wait for every running task (on exit, and between tests)."""
     return pool().waitForDone(timeout_ms)

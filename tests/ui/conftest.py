@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from seom_desktop.store import Store
-from seom_desktop.ui import dialogs, workers
+from seom_desktop.ui import dialogs, gc_guard, workers
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp: object) -> None:
+    """As in the application: garbage is collected on the GUI thread only (ui/gc_guard.py)."""
+    gc_guard.install()
 
 
 @pytest.fixture
