@@ -247,29 +247,40 @@ class OrderSummary:
     lines: tuple[Line, ...]
 
 
+def _summaries(session: Session, found: Sequence[Order]) -> list[OrderSummary]:
+    """Orders with their lines: two queries however many orders."""
+    lines: dict[int, list[Line]] = {o.id: [] for o in found}
+    if lines:
+        for order_id, sku, quantity in session.execute(
+            select(OrderLine.order_id, OrderLine.sku, OrderLine.quantity)
+            .where(OrderLine.order_id.in_(list(lines)))
+            .order_by(OrderLine.id)
+        ):
+            lines[order_id].append(Line(sku, quantity))
+    return [
+        OrderSummary(
+            o.id,
+            o.kind,
+            o.cart_name,
+            o.cart_order_number,
+            o.status,
+            o.created_at,
+            tuple(lines[o.id]),
+        )
+        for o in found
+    ]
+
+
 def get_order(session: Session, number: int) -> OrderSummary:
     order = session.get(Order, number)
     if order is None:
         raise NotFoundError(f"there is no order {number}")
-    lines = session.execute(
-        select(OrderLine.sku, OrderLine.quantity)
-        .where(OrderLine.order_id == number)
-        .order_by(OrderLine.id)
-    ).all()
-    return OrderSummary(
-        order.id,
-        order.kind,
-        order.cart_name,
-        order.cart_order_number,
-        order.status,
-        order.created_at,
-        tuple(Line(sku, qty) for sku, qty in lines),
-    )
+    return _summaries(session, [order])[0]
 
 
 def recent_orders(session: Session, limit: int = 200) -> list[OrderSummary]:
-    numbers = session.scalars(select(Order.id).order_by(Order.id.desc()).limit(limit)).all()
-    return [get_order(session, n) for n in numbers]
+    found = session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)).all()
+    return _summaries(session, found)
 
 
 # -- import ----------------------------------------------------------------------------------

@@ -78,25 +78,38 @@ def create_po(session: Session, supplier: str, lines: Sequence[Line], workstatio
     return po.id
 
 
+def _summaries(session: Session, found: Sequence[PurchaseOrder]) -> list[PoSummary]:
+    """Purchase orders with their lines: two queries however many POs."""
+    lines: dict[int, list[PoLine]] = {po.id: [] for po in found}
+    if lines:
+        for po_id, sku, ordered, received in session.execute(
+            select(
+                PurchaseOrderLine.po_id,
+                PurchaseOrderLine.sku,
+                PurchaseOrderLine.ordered,
+                PurchaseOrderLine.received,
+            )
+            .where(PurchaseOrderLine.po_id.in_(list(lines)))
+            .order_by(PurchaseOrderLine.id)
+        ):
+            lines[po_id].append(PoLine(sku, ordered, received))
+    return [
+        PoSummary(po.id, po.supplier, po.status, po.created_at, tuple(lines[po.id])) for po in found
+    ]
+
+
 def get_po(session: Session, number: int) -> PoSummary:
     po = session.get(PurchaseOrder, number)
     if po is None:
         raise NotFoundError(f"there is no purchase order {number}")
-    rows = session.execute(
-        select(PurchaseOrderLine.sku, PurchaseOrderLine.ordered, PurchaseOrderLine.received)
-        .where(PurchaseOrderLine.po_id == number)
-        .order_by(PurchaseOrderLine.id)
-    ).all()
-    return PoSummary(
-        po.id, po.supplier, po.status, po.created_at, tuple(PoLine(*row) for row in rows)
-    )
+    return _summaries(session, [po])[0]
 
 
 def list_pos(session: Session, *, open_only: bool = False, limit: int = 500) -> list[PoSummary]:
-    query = select(PurchaseOrder.id).order_by(PurchaseOrder.id.desc()).limit(limit)
+    query = select(PurchaseOrder).order_by(PurchaseOrder.id.desc()).limit(limit)
     if open_only:
         query = query.where(PurchaseOrder.status != PurchaseOrderStatus.RECEIVED.value)
-    return [get_po(session, n) for n in session.scalars(query).all()]
+    return _summaries(session, session.scalars(query).all())
 
 
 def receive_po(
