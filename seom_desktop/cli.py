@@ -24,7 +24,7 @@ from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import kits, orders, products, purchasing
 from seom_desktop.inventory.adjustments import check_reason
 from seom_desktop.inventory.changes import AppliedChange, QohChange, Source, apply_change
-from seom_desktop.inventory.lines import parse_lines
+from seom_desktop.inventory.lines import components_text, lines_text, parse_lines
 from seom_desktop.inventory.quantities import parse_quantity
 from seom_desktop.stack import actions as stack_actions
 from seom_desktop.stack.rows import STATUS_CHOICES, list_stack
@@ -516,7 +516,7 @@ def cmd_order_list(args: argparse.Namespace, store: Store, workstation: str) -> 
                 o.cart,
                 o.cart_order_number or "",
                 o.status,
-                ", ".join(f"{line.sku} x{line.quantity}" for line in o.lines),
+                lines_text(o.lines),
             )
             for o in found
         ],
@@ -619,7 +619,7 @@ def cmd_kit_define(args: argparse.Namespace, store: Store, workstation: str) -> 
             }
         )
     else:
-        parts = ", ".join(f"{line.quantity} x {line.sku}" for line in info.components)
+        parts = components_text(info.components)
         print(f"kit {info.sku} = {parts}; QOH {info.qoh} (derived from its components)")
         if change:
             _change_lines([change])
@@ -642,10 +642,7 @@ def cmd_kit_list(args: argparse.Namespace, store: Store, workstation: str) -> in
         return 0
     emit_table(
         ["Kit", "QOH", "Components"],
-        [
-            (k.sku, k.qoh, ", ".join(f"{line.quantity} x {line.sku}" for line in k.components))
-            for k in found
-        ],
+        [(k.sku, k.qoh, components_text(k.components)) for k in found],
     )
     return 0
 

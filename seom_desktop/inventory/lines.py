@@ -39,3 +39,13 @@ def parse_lines(texts: Iterable[str], what: str = "an order") -> list[Line]:
     if not merged:
         raise InputError(f"{what} needs at least one SKU:QTY line")
     return [Line(sku, quantity) for sku, quantity in merged.items()]
+
+
+def lines_text(lines: Iterable[Line]) -> str:
+    """An order's lines as clerks read them: ``A1 x2, B2 x1``."""
+    return ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
+
+
+def components_text(lines: Iterable[Line]) -> str:
+    """A kit's components as clerks read them: ``2 x A1, 1 x B2``."""
+    return ", ".join(f"{line.quantity} x {line.sku}" for line in lines)

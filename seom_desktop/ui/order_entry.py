@@ -15,7 +15,6 @@ New PO dialog of Receive PO.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from seom_desktop.errors import InputError, SeomError
 from seom_desktop.inventory import orders, products
-from seom_desktop.inventory.lines import Line, parse_line
+from seom_desktop.inventory.lines import Line, lines_text, parse_line
 from seom_desktop.inventory.products import ProductInfo
 from seom_desktop.inventory.quantities import parse_quantity
 from seom_desktop.store import Store
@@ -360,10 +359,6 @@ def read_entry_data(store: Store, limit: int = 100) -> EntryData:
         )
 
 
-def order_lines_text(lines: Sequence[Line]) -> str:
-    return ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
-
-
 class OrderEntry(Screen):
     title = "Order Entry"
     saved = Signal(object)
@@ -493,7 +488,7 @@ class OrderEntry(Screen):
                 order.cart_order_number or "",
                 order.status,
                 local_time(order.created_at).strftime("%Y-%m-%d %H:%M"),
-                order_lines_text(order.lines),
+                lines_text(order.lines),
             )
             for column, text in enumerate(values):
                 self.recent_table.setItem(row, column, QTableWidgetItem(text))
@@ -582,7 +577,7 @@ class OrderEntry(Screen):
         if not dialogs.confirm(
             self,
             f"Cancel order {order.number}",
-            f"Cancel order {order.number} ({order_lines_text(order.lines)})? Its stock goes "
+            f"Cancel order {order.number} ({lines_text(order.lines)})? Its stock goes "
             "back on hand and the synchronized carts are told.",
         ):
             return
