@@ -4,7 +4,9 @@
 
 (a) Send QOH of N SKUs from the Advanced Cart Functions screen to a generic sandbox cart in
     this process (batches of 50, the default "Maximum number of items to send");
-(b) the Stack Controller screen showing N web-stack rows (scrolled to the end page by page
+(b) Get QOH of the same N SKUs back from that cart after a stock take there (every quantity
+    differs, so every product is written to the store with its ledger row);
+(c) the Stack Controller screen showing N web-stack rows (scrolled to the end page by page
     until every row is loaded, with its live refresh running).
 
 The sandbox cart's catalogue is frozen out of the garbage collector (gc.freeze) before the
@@ -28,6 +30,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import requests
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert, select
@@ -121,7 +124,11 @@ def seed_stack(store: Store, n: int) -> None:
         ]
         for start in range(0, len(ledger), 10_000):
             session.execute(insert(LedgerEntry), ledger[start : start + 10_000])
-        ids = session.execute(select(LedgerEntry.id, LedgerEntry.product_id, LedgerEntry.sku)).all()
+        ids = session.execute(
+            select(LedgerEntry.id, LedgerEntry.product_id, LedgerEntry.sku).where(
+                LedgerEntry.workstation == PC, LedgerEntry.source == "POS sale"
+            )
+        ).all()
         stack = [
             {
                 "cart_id": cart_id,
@@ -142,14 +149,14 @@ def seed_stack(store: Store, n: int) -> None:
             session.execute(insert(StackRow), stack[start : start + 10_000])
 
 
-def send_qoh_scenario(store: Store, n: int, probe: LagProbe) -> dict[str, Any]:
+def qoh_scenario(store: Store, n: int, probe: LagProbe, *, get: bool = False) -> dict[str, Any]:
     screen = AdvancedCartFunctions(store, PC)
     screen.show()
     done: list[str] = []
     screen.finished.connect(done.append)
     probe.start()
     started = time.monotonic()
-    screen.send_button.click()
+    (screen.get_button if get else screen.send_button).click()
     wait_until(lambda: bool(done), timeout=1800)
     elapsed = time.monotonic() - started
     result = probe.stop()
@@ -223,8 +230,15 @@ def main(argv: list[str] | None = None) -> int:
             # them (and the seed data) out of the garbage collector's full collections.
             gc.collect()
             gc.freeze()
-            send = send_qoh_scenario(store, args.skus, probe)
+            send = qoh_scenario(store, args.skus, probe)
             print("send QOH:", send, flush=True)
+            taken = {sku: (i * 11) % 60 + 1 for i, sku in enumerate(catalog)}
+            requests.post(f"{cart.url}/_sandbox/inventory", json=taken, timeout=120)
+            del taken
+            gc.collect()
+            gc.freeze()
+            get = qoh_scenario(store, args.skus, probe, get=True)
+            print("get QOH:", get, flush=True)
             seed_stack(store, args.skus)
             gc.collect()
             gc.freeze()
@@ -240,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             "interval_ms": INTERVAL_MS,
             "goal_ms": 100,
             "send_qoh_from_advanced_cart_functions": send,
+            "get_qoh_from_advanced_cart_functions": get,
             "stack_controller_with_all_rows_shown": stack,
         },
     )

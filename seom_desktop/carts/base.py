@@ -16,7 +16,7 @@ import abc
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from seom_desktop.carts.platforms import Capabilities
 from seom_desktop.errors import SeomError
@@ -30,8 +30,9 @@ class ItemStatus(enum.StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class ItemResult:
+# The per-item values below are NamedTuples, not frozen dataclasses: a run makes one or more
+# per product (100,000s), and a frozen dataclass costs about four times as much to build.
+class ItemResult(NamedTuple):
     sku: str
     status: ItemStatus
     message: str = ""
@@ -73,8 +74,7 @@ def stopped_at(exc: CartError, sku: str, rest: Sequence[str]) -> list[ItemResult
     return [failed, *not_sent]
 
 
-@dataclass(frozen=True)
-class QohSet:
+class QohSet(NamedTuple):
     """Set a product's quantity on the cart (Send QOH; absolute-only carts in real time)."""
 
     sku: str
@@ -85,8 +85,7 @@ class QohSet:
     """Idempotency key (when supported); reused unchanged when the same set is retried."""
 
 
-@dataclass(frozen=True)
-class QohDelta:
+class QohDelta(NamedTuple):
     """Add (or subtract) an amount on the cart (real-time changes on delta carts)."""
 
     sku: str
@@ -95,8 +94,7 @@ class QohDelta:
     """Idempotency key: the web-stack row's key, reused unchanged on every retry."""
 
 
-@dataclass(frozen=True)
-class CartQoh:
+class CartQoh(NamedTuple):
     """One product as the cart lists it. ``qoh`` is None when the cart does not track it."""
 
     sku: str
@@ -153,6 +151,16 @@ class Connector(abc.ABC):
     def max_batch(self) -> int:
         """Items per request: the platform's limit, capped by the cart's own option."""
         return max(1, min(self.capabilities.max_batch, self.cart.max_items_per_send))
+
+    @property
+    def in_flight(self) -> int:
+        """Send QOH batches on their way at once: the platform's number, or fewer when the
+        cart option ``parallel_requests`` says so."""
+        wanted = self.capabilities.in_flight
+        raw = str(self.cart.options.get("parallel_requests", "")).strip()
+        if raw.isdigit():
+            wanted = min(wanted, int(raw))
+        return max(1, wanted)
 
     @abc.abstractmethod
     def test_connection(self) -> str:

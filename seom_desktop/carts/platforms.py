@@ -30,6 +30,10 @@ class Capabilities:
     """The largest number of items the platform accepts in one request."""
     orders: bool
     """The store can list and import the cart's new orders."""
+    in_flight: int = 2
+    """Send QOH batches that may be on their way at once. Two let the next batch be built and
+    the last answer read while the cart works on one (measured in docs/decisions.md); the
+    cart option ``parallel_requests`` can lower it to 1 for a host that wants one at a time."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ PLATFORMS: dict[str, Platform] = {
         Platform(
             "generic",
             "Stone Edge Generic Cart",
-            Capabilities(True, True, True, True, False, False, 500, True),
+            # One request at a time, as SEOM sends: a shop's script may not expect two.
+            Capabilities(True, True, True, True, False, False, 500, True, in_flight=1),
         ),
         Platform("shopify", "Shopify", Capabilities(True, True, True, True, True, True, 250, True)),
         Platform(

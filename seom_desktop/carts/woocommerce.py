@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote_plus
 
 from seom_desktop.carts.base import (
@@ -56,7 +55,8 @@ def _sku_chunks(skus: Sequence[str]) -> Iterator[list[str]]:
     chunk: list[str] = []
     size = 0
     for sku in skus:
-        length = len(quote_plus(sku)) + 3  # and the URL-encoded comma
+        # and the URL-encoded comma; most SKUs are letters and digits, which encode as they are
+        length = (len(sku) if sku.isascii() and sku.isalnum() else len(quote_plus(sku))) + 3
         if chunk and (len(chunk) >= SKU_FILTER_CHUNK or size + length > SKU_FILTER_CHARS):
             yield chunk
             chunk, size = [], 0
@@ -66,8 +66,7 @@ def _sku_chunks(skus: Sequence[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-@dataclass(frozen=True)
-class _Ref:
+class _Ref(NamedTuple):
     id: int
     parent: int | None
     """The variable product a variation belongs to; None for a product."""
@@ -276,15 +275,17 @@ class WooCommerceConnector(HttpConnector):
                 transient=True,
                 applied_unknown=True,
             )
-        by_id = {
-            ident: u
-            for u in updates
-            if isinstance(u, dict) and (ident := as_int(u.get("id"))) is not None
-        }
+        by_id: dict[int, Any] | None = None  # built only if the answer is not in request order
         results: dict[int, ItemResult] = {}
         for position, (n, item, ref) in enumerate(entries):
             record = updates[position] if position < len(updates) else None
             if not isinstance(record, dict) or record.get("id") not in (ref.id, str(ref.id)):
+                if by_id is None:
+                    by_id = {
+                        ident: u
+                        for u in updates
+                        if isinstance(u, dict) and (ident := as_int(u.get("id"))) is not None
+                    }
                 record = by_id.get(ref.id)
             results[n] = self._item_result(item, record)
         return results

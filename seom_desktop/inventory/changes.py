@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from seom_desktop.carts.platforms import PLATFORMS
 from seom_desktop.errors import InputError, NotFoundError
-from seom_desktop.store import params
+from seom_desktop.store import bulk, params
 from seom_desktop.store.models import (
     Cart,
     KitComponent,
@@ -165,7 +165,11 @@ _DERIVED_KIT_QOH = (
 )
 _KITS_OF = (
     select(_kit_components.c.kit_id)
-    .where(_kit_components.c.component_id.in_(bindparam("b_components", expanding=True)))
+    .where(
+        bulk.one_of(
+            _kit_components.c.component_id, bindparam("b_components", type_=bulk.ValueList(Integer))
+        )
+    )
     .distinct()
     .order_by(_kit_components.c.kit_id)
 )
@@ -188,7 +192,9 @@ _COMPONENTS = (
 )
 _WRITE_LEDGER = insert(_ledger).returning(_ledger.c.id)
 _NOTIFY_STACK = text("NOTIFY seom_stack")
-_WRITE_STACK = insert(_stack).returning(_stack.c.id, sort_by_parameter_order=True)
+# RETURNING the key a row was written for, not the rows in parameter order: SQLAlchemy keeps
+# that order on SQLite only by writing one row per statement. The caller matches by cart.
+_WRITE_STACK = insert(_stack).returning(_stack.c.id, _stack.c.cart_id)
 _TARGETS = (
     select(_carts.c.id, func.coalesce(_web_fields.c.cart_sku, bindparam("b_sku")))
     .select_from(
@@ -337,15 +343,17 @@ def _record(
     stack_ids: list[int] = []
     if targets:
         now = utcnow()
-        stack_ids = list(
-            session.execute(
+        written = {
+            cart_id: stack_id
+            for stack_id, cart_id in session.execute(
                 _WRITE_STACK,
                 [
                     _stack_row(cart_id, cart_sku, product_id, delta, ledger_id, workstation, now)
                     for cart_id, cart_sku in targets
                 ],
-            ).scalars()
-        )
+            )
+        }
+        stack_ids = [written[cart_id] for cart_id, _ in targets]
     if stack_ids and session.get_bind().dialect.name == "postgresql":
         # Wakes the stack controllers LISTENing (stack/wakeup.py) when this commits.
         session.execute(_NOTIFY_STACK)
@@ -460,15 +468,40 @@ def refresh_kits(
 
 _LOCK_MANY = (
     select(_products.c.id, _products.c.sku, _products.c.qoh, _products.c.is_kit)
-    .where(_products.c.sku.in_(bindparam("b_skus", expanding=True)))
+    .where(bulk.one_of(_products.c.sku, bindparam("b_skus", type_=bulk.ValueList())))
     .with_for_update()
 )
-_MOVE_BY_ID = (
-    update(_products)
-    .where(_products.c.id == bindparam("b_id"))
-    .values(qoh=_products.c.qoh + bindparam("b_delta", type_=Integer))
+# Bulk rows go straight to the driver (store/bulk.py): the per-row cost of SQLAlchemy's
+# parameter processing was most of a 100,000-item Get QOH.
+_LEDGER_MANY_COLUMNS = (
+    "id",
+    "product_id",
+    "sku",
+    "qoh_before",
+    "delta",
+    "qoh_after",
+    "created_at",
+    "workstation",
+    "source",
+    "reason",
+    "document",
+    "origin_cart_id",
+    "send_to_web",
 )
-_WRITE_LEDGER_MANY = insert(_ledger).returning(_ledger.c.id, sort_by_parameter_order=True)
+_STACK_MANY_COLUMNS = (
+    "id",
+    "cart_id",
+    "product_id",
+    "cart_sku",
+    "delta",
+    "ledger_id",
+    "origin_workstation",
+    "created_at",
+    "attempts",
+    "last_response",
+    "status",
+    "idempotency_key",
+)
 _TARGETS_MANY = (
     select(
         _products.c.id,
@@ -485,7 +518,7 @@ _TARGETS_MANY = (
         )
     )
     .where(
-        _products.c.id.in_(bindparam("b_ids", expanding=True)),
+        bulk.one_of(_products.c.id, bindparam("b_ids", type_=bulk.ValueList(Integer))),
         _carts.c.active.is_(True),
         _carts.c.sync_inventory.is_(True),
         _carts.c.platform.in_(realtime_platforms()),
@@ -526,61 +559,70 @@ def set_quantities(
             if row.is_kit:
                 raise _kit_refused(session, QohChange(sku, source, set_to=target))
         moves = [(found[sku], target - found[sku].qoh) for sku, target in part.items()]
-        if any(delta for _, delta in moves):
-            session.execute(_MOVE_BY_ID, [{"b_id": row.id, "b_delta": d} for row, d in moves if d])
+        bulk.add_to_column(
+            session, _products, "qoh", [(delta, row.id) for row, delta in moves if delta]
+        )
         now = utcnow()
-        ledger_ids = list(
-            session.execute(
-                _WRITE_LEDGER_MANY,
-                [
-                    {
-                        "created_at": now,
-                        "workstation": workstation,
-                        "product_id": row.id,
-                        "sku": row.sku,
-                        "source": source.value,
-                        "reason": "",
-                        "document": None,
-                        "origin_cart_id": origin_cart_id,
-                        "send_to_web": True,
-                        "qoh_before": row.qoh,
-                        "delta": delta,
-                        "qoh_after": row.qoh + delta,
-                    }
-                    for row, delta in moves
-                ],
-            ).scalars()
+        ledger_ids = bulk.reserve_ids(session, _ledger, len(moves))
+        constants = (
+            bulk.driver_value(session, _ledger.c.created_at, now),
+            workstation,
+            source.value,
+            "",
+            None,
+            origin_cart_id,
+            True,
+        )
+        bulk.insert_many(
+            session,
+            _ledger,
+            _LEDGER_MANY_COLUMNS,
+            [
+                (lid, row.id, row.sku, row.qoh, delta, row.qoh + delta, *constants)
+                for (row, delta), lid in zip(moves, ledger_ids, strict=True)
+            ],
         )
         changed = {
             row.id: (row, delta, lid)
             for (row, delta), lid in zip(moves, ledger_ids, strict=True)
             if delta
         }
-        targets_of: dict[int, list[tuple[int, str]]] = {}
+        carts_of: list[tuple[int, int, str]] = []
         if changed and params.get(session, "SynchQOH"):
-            for product_id, cart_id, cart_sku in session.execute(
-                _TARGETS_MANY, {"b_ids": list(changed), "b_origin": origin_cart_id}
-            ):
-                targets_of.setdefault(product_id, []).append((cart_id, cart_sku))
-        stack_values = [
-            _stack_row(
-                cart_id,
-                cart_sku,
-                product_id,
-                changed[product_id][1],
-                changed[product_id][2],
-                workstation,
-                now,
-            )
-            for product_id, carts in targets_of.items()
-            for cart_id, cart_sku in carts
-        ]
-        stack_ids = (
-            list(session.execute(_WRITE_STACK, stack_values).scalars()) if stack_values else []
+            carts_of = [
+                (product_id, cart_id, cart_sku)
+                for product_id, cart_id, cart_sku in session.execute(
+                    _TARGETS_MANY, {"b_ids": list(changed), "b_origin": origin_cart_id}
+                )
+            ]
+        stack_ids = bulk.reserve_ids(session, _stack, len(carts_of))
+        stamp = bulk.driver_value(session, _stack.c.created_at, now)
+        pending = StackStatus.PENDING.value
+        bulk.insert_many(
+            session,
+            _stack,
+            _STACK_MANY_COLUMNS,
+            [
+                (
+                    sid,
+                    cart_id,
+                    product_id,
+                    cart_sku,
+                    changed[product_id][1],
+                    changed[product_id][2],
+                    workstation,
+                    stamp,
+                    0,
+                    "",
+                    pending,
+                    uuid.uuid4().hex,
+                )
+                for (product_id, cart_id, cart_sku), sid in zip(carts_of, stack_ids, strict=True)
+            ],
         )
         by_product: dict[int, list[tuple[int, int]]] = {}
-        for values, stack_id in zip(stack_values, stack_ids, strict=True):
-            by_product.setdefault(values["product_id"], []).append((stack_id, values["cart_id"]))
+        for (product_id, cart_id, _), sid in zip(carts_of, stack_ids, strict=True):
+            by_product.setdefault(product_id, []).append((sid, cart_id))
         for (row, delta), ledger_id in zip(moves, ledger_ids, strict=True):
             written = by_product.get(row.id, [])
             applied[row.sku] = AppliedChange(

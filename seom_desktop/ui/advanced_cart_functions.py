@@ -394,7 +394,7 @@ class AdvancedCartFunctions(Screen):
         if self.task is not None:
             self.task.cancel()
             self.cancel_button.setEnabled(False)
-            self.summary.setText("Cancelling after the batch under way...")
+            self.summary.setText("Cancelling after the batches under way...")
 
     def _done(self, result: RunResult) -> None:
         self.task = None
@@ -441,7 +441,7 @@ class AdvancedCartFunctions(Screen):
             if not dialogs.confirm(
                 self,
                 "A run is under way",
-                "Stop the run after the batch under way and close?",
+                "Stop the run after the batches under way and close?",
             ):
                 event.ignore()
                 return

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from seom_desktop.carts.base import CartError, ItemResult, QohSet
+from seom_desktop.carts.woocommerce import WooCommerceConnector
 from seom_desktop.errors import InputError
 from seom_desktop.inventory import products
 from seom_desktop.inventory.qoh_sync import SyncStatus, get_qoh, send_qoh
 from seom_desktop.sandbox import SandboxCart
 from seom_desktop.store import Store, params
 from seom_desktop.store import carts as cart_records
+from seom_desktop.store.carts import CartInfo
 from seom_desktop.store.models import StackRow
 from tests.inventory.helpers import WS, ledger, qoh, stack_rows
 
-from .helpers import GENERIC_SECRET, GENERIC_USER, SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET
+from .helpers import GENERIC_SECRET, GENERIC_USER, SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, woo_info
 
 PLATFORMS = ["generic", "shopify", "woocommerce"]
 STORE = {"A1": 3, "B2": 4, "C3": 7, "D4": 9, "LOCAL": 1, "E5": 2}
@@ -171,12 +175,14 @@ def test_cancel_between_batches_and_csv(sqlite_store: Store, sandbox, tmp_path: 
         cancel=lambda: len(seen) >= 2,
     )
     assert report.cancelled and not report.complete
-    assert seen == [3, 6]
-    assert sum(1 for q in cart.inventory().values() if q) == 6
+    # The 3rd batch was already on its way when the 2nd was reported (two in flight): it is
+    # reported too, and nothing after it was sent.
+    assert seen == [3, 6, 9]
+    assert sum(1 for q in cart.inventory().values() if q) == 9
     path = report.to_csv(tmp_path / "report.csv")
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 6
+    assert len(rows) == 9
     assert rows[0] == {
         "sku": "P0",
         "cart_sku": "P0",
@@ -219,3 +225,88 @@ def test_thousands_of_products_stream_in_pages(sqlite_store: Store, sandbox) -> 
     assert report.sent == 2500
     assert batches == [500, 1000, 1500, 2000, 2500]
     assert cart.inventory() == {sku: n % 17 for n, sku in enumerate(catalog)}
+
+
+class _Watched(WooCommerceConnector):
+    """A real WooCommerce connector that records how many batches were on their way at once,
+    holds the 2nd batch until the 3rd has started (two in flight, for certain) and can fail
+    one chosen batch as the cart would."""
+
+    def __init__(self, cart: CartInfo, fail_call: int | None = None) -> None:
+        super().__init__(cart)
+        self.fail_call = fail_call
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.active = 0
+        self.peak = 0
+        self.third_started = threading.Event()
+
+    def set_qoh(self, items: Sequence[QohSet]) -> list[ItemResult]:
+        with self.lock:
+            call = self.calls = self.calls + 1
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            if call == 3:
+                self.third_started.set()
+            if call == 2:
+                assert self.third_started.wait(10), "the 3rd batch never started"
+            if call == self.fail_call:
+                raise CartError("Web: the cart refused the batch (HTTP 400)", transient=False)
+            return super().set_qoh(items)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def _ten_products(store: Store, sandbox) -> SandboxCart:
+    cart = sandbox("woocommerce", catalog={f"P{n}": 0 for n in range(10)})
+    make_store(store, {f"P{n}": n + 1 for n in range(10)})
+    add_cart(store, "Web", cart, "woocommerce")
+    return cart
+
+
+def test_two_batches_are_on_their_way_at_once_and_reported_in_order(
+    sqlite_store: Store, sandbox
+) -> None:
+    cart = _ten_products(sqlite_store, sandbox)
+    watched = _Watched(woo_info(cart))
+    seen: list[int] = []
+    report = send_qoh(
+        sqlite_store,
+        "Web",
+        WS,
+        max_items=3,
+        progress=lambda d, t: seen.append(d),
+        connector=watched,
+    )
+    assert watched.peak == 2  # never more than the platform's in_flight
+    assert report.complete and report.sent == 10
+    assert seen == [3, 6, 9, 10]
+    assert [i.sku for i in report.items()] == [f"P{n}" for n in range(10)]
+    assert cart.inventory() == {f"P{n}": n + 1 for n in range(10)}
+
+
+def test_a_failed_batch_stops_the_run_and_the_batch_already_sent_is_reported(
+    sqlite_store: Store, sandbox
+) -> None:
+    cart = _ten_products(sqlite_store, sandbox)
+    # Batch 2 fails while batch 3 is already on its way: batch 3 reaches the cart, so the
+    # report must say so rather than call it not sent.
+    watched = _Watched(woo_info(cart), fail_call=2)
+    report = send_qoh(sqlite_store, "Web", WS, max_items=3, connector=watched)
+    assert report.aborted is not None and "HTTP 400" in report.aborted
+    rows = {i.sku: i.status for i in report.items()}
+    assert len(rows) == 9 and watched.calls == 3  # nothing sent after the failure
+    sent = {sku for sku, status in rows.items() if status is SyncStatus.OK}
+    assert sent == {"P0", "P1", "P2", "P6", "P7", "P8"}
+    assert {rows[s] for s in ("P3", "P4", "P5")} == {SyncStatus.ERROR}
+    assert {s for s, q in cart.inventory().items() if q} == sent
+
+
+def test_parallel_requests_option_sends_one_batch_at_a_time(sqlite_store: Store, sandbox) -> None:
+    cart = _ten_products(sqlite_store, sandbox)
+    single = _Watched(woo_info(cart, parallel_requests="1"))
+    single.third_started.set()  # nothing to wait for: one batch at a time
+    report = send_qoh(sqlite_store, "Web", WS, max_items=3, connector=single)
+    assert report.sent == 10 and single.peak == 1
