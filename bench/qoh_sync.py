@@ -632,6 +632,11 @@ def main() -> None:
     )
     parser.add_argument("--result", default="qoh_sync", help="result file name (no .json)")
     parser.add_argument("--dir", help="working folder (default: a temp folder, removed)")
+    parser.add_argument(
+        "--products",
+        help="reuse this store of N products made by an earlier run (kept in --dir as "
+        "products.seom) instead of creating them again; product_creation is then not measured",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -661,15 +666,20 @@ def main() -> None:
     results["load_average_at_start"] = os.getloadavg()
     try:
         products = folder / "products.seom"
-        creation = create_store(str(products), args.skus)
-        results["product_creation"] = {
-            "products": args.skus,
-            "seconds": round(creation, 3),
-            "products_per_second": round(args.skus / creation, 1),
-            "how": f"products.import_products, {IMPORT_CHUNK} rows per write transaction; "
-            "one store file, copied for each platform",
-        }
-        print(f"{args.skus} products created in {creation:.1f} s", flush=True)
+        if args.products:
+            shutil.copyfile(args.products, products)
+            creation = 0.0
+            results["product_creation"] = {"reused": args.products}
+        else:
+            creation = create_store(str(products), args.skus)
+            results["product_creation"] = {
+                "products": args.skus,
+                "seconds": round(creation, 3),
+                "products_per_second": round(args.skus / creation, 1),
+                "how": f"products.import_products, {IMPORT_CHUNK} rows per write transaction; "
+                "one store file, copied for each platform",
+            }
+            print(f"{args.skus} products created in {creation:.1f} s", flush=True)
         for platform in platforms:
             results[platform] = run_platform(
                 platform, args.skus, folder / platform, products, args.repeats
