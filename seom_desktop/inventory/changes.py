@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Integer,
@@ -89,16 +89,28 @@ class QohChange:
     def __post_init__(self) -> None:
         if (self.delta is None) == (self.set_to is None):
             raise ValueError("a QOH change has either a delta or a new quantity")
-        amount = self.delta if self.delta is not None else self.set_to
-        assert amount is not None
-        if abs(amount) > MAX_QUANTITY:
-            raise InputError(f"{amount} is larger than any quantity SEOM Desktop accepts")
-        if self.set_to is not None and self.set_to < 0:
-            raise InputError(f"a new quantity cannot be negative ({self.set_to})")
+        if self.set_to is not None:
+            check_new_quantity(self.set_to)
+        else:
+            assert self.delta is not None
+            _check_size(self.delta)
 
 
-@dataclass(frozen=True)
-class AppliedChange:
+def _check_size(amount: int) -> None:
+    if abs(amount) > MAX_QUANTITY:
+        raise InputError(f"{amount} is larger than any quantity SEOM Desktop accepts")
+
+
+def check_new_quantity(value: int) -> None:
+    """The checks of a "set to" change (:class:`QohChange`), for callers that set many."""
+    _check_size(value)
+    if value < 0:
+        raise InputError(f"a new quantity cannot be negative ({value})")
+
+
+class AppliedChange(NamedTuple):
+    """What a change did (a NamedTuple: Get QOH makes one per product of a catalogue)."""
+
     sku: str
     product_id: int
     qoh_before: int
@@ -274,7 +286,7 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
         origin_cart_id=change.origin_cart_id,
     )
     kits = refresh_kits(session, [product_id], change, workstation)
-    return replace(applied, related=tuple(kits)) if kits else applied
+    return applied._replace(related=tuple(kits)) if kits else applied
 
 
 def _stack_row(  # noqa: PLR0917 - the columns of one row
@@ -421,7 +433,7 @@ def _sell_kit(session: Session, kit_id: int, change: QohChange, workstation: str
     )
     sold = next(k for k in kits if k.product_id == kit_id)
     others = [k for k in kits if k is not sold]
-    return replace(sold, related=tuple(moved + others))
+    return sold._replace(related=tuple(moved + others))
 
 
 def refresh_kits(
@@ -464,6 +476,13 @@ def refresh_kits(
             )
         )
     return applied
+
+
+class _Locked(NamedTuple):
+    id: int
+    sku: str
+    qoh: int
+    is_kit: bool
 
 
 _LOCK_MANY = (
@@ -549,16 +568,20 @@ def set_quantities(
     for start in range(0, len(items), chunk):
         part = dict(items[start : start + chunk])
         for target in part.values():
-            QohChange("-", source, set_to=target)  # the same checks as one change
-        rows = session.execute(_LOCK_MANY, {"b_skus": list(part)}).all()
-        found = {row.sku: row for row in rows}
+            check_new_quantity(target)  # the same checks as one change
+        # Plain tuples (id, sku, qoh, is_kit): read once per product, not per attribute.
+        found = {
+            sku: _Locked(pid, sku, qoh, kit)
+            for pid, sku, qoh, kit in session.execute(_LOCK_MANY, {"b_skus": list(part)}).all()
+        }
+        moves: list[tuple[_Locked, int]] = []
         for sku, target in part.items():
             row = found.get(sku)
             if row is None:
                 raise _missing_product(session, sku)
             if row.is_kit:
                 raise _kit_refused(session, QohChange(sku, source, set_to=target))
-        moves = [(found[sku], target - found[sku].qoh) for sku, target in part.items()]
+            moves.append((row, target - row.qoh))
         bulk.add_to_column(
             session, _products, "qoh", [(delta, row.id) for row, delta in moves if delta]
         )

@@ -38,7 +38,6 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -476,8 +475,7 @@ def _sent_item(item: _Outgoing, result: ItemResult) -> SyncItem:
 
 
 # -- Get QOH --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Known:
+class _Known(NamedTuple):
     sku: str
     synchronized: bool
     qoh: int
@@ -491,22 +489,24 @@ def _map_cart_skus(session: Session, cart_id: int, cart_skus: Sequence[str]) -> 
     page rather than one per item."""
     found: dict[str, _Known] = {}
     unique = list(dict.fromkeys(cart_skus))
-    explicit = session.execute(
+    # Core execution (plain rows, fetched at once): no ORM loading for a thousand rows.
+    run = session.connection().execute
+    explicit = run(
         select(WebField.cart_sku, Product.sku, WebField.sync_qoh, Product.qoh, Product.is_kit)
         .join(Product, Product.id == WebField.product_id)
         .where(WebField.cart_id == cart_id, bulk.one_of(WebField.cart_sku, _SKUS))
         .order_by(Product.id),
         {"b_skus": unique},
-    )
+    ).all()
     for cart_sku, sku, sync, qoh, kit in explicit:
         if cart_sku:
             found.setdefault(cart_sku, _Known(sku, bool(sync), qoh, bool(kit)))
-    same = session.execute(
+    same = run(
         select(Product.sku, WebField.cart_sku, WebField.sync_qoh, Product.qoh, Product.is_kit)
         .outerjoin(WebField, _web_join(cart_id))
         .where(bulk.one_of(Product.sku, _SKUS)),
         {"b_skus": unique},
-    )
+    ).all()
     for sku, cart_sku, sync, qoh, kit in same:
         if not cart_sku:
             synchronized = True if sync is None else bool(sync)

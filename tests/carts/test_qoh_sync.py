@@ -6,6 +6,7 @@ import csv
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from seom_desktop.carts.base import CartError, ItemResult, QohSet
 from seom_desktop.carts.woocommerce import WooCommerceConnector
 from seom_desktop.errors import InputError
 from seom_desktop.inventory import products
-from seom_desktop.inventory.qoh_sync import SyncStatus, get_qoh, send_qoh
+from seom_desktop.inventory.qoh_sync import SyncReport, SyncStatus, get_qoh, send_qoh
 from seom_desktop.sandbox import SandboxCart
 from seom_desktop.store import Store, params
 from seom_desktop.store import carts as cart_records
@@ -162,18 +163,9 @@ def test_both_buttons_refuse_while_real_time_sync_is_on(sqlite_store: Store, san
 
 
 def test_cancel_between_batches_and_csv(sqlite_store: Store, sandbox, tmp_path: Path) -> None:
-    cart = sandbox("woocommerce", catalog={f"P{n}": 0 for n in range(10)})
-    make_store(sqlite_store, {f"P{n}": n + 1 for n in range(10)})
-    add_cart(sqlite_store, "Web", cart, "woocommerce")
+    cart = _ten_products(sqlite_store, sandbox)
     seen: list[int] = []
-    report = send_qoh(
-        sqlite_store,
-        "Web",
-        WS,
-        max_items=3,
-        progress=lambda d, t: seen.append(d),
-        cancel=lambda: len(seen) >= 2,
-    )
+    report = _send_in_threes(sqlite_store, seen, cancel=lambda: len(seen) >= 2)
     assert report.cancelled and not report.complete
     # The 3rd batch was already on its way when the 2nd was reported (two in flight): it is
     # reported too, and nothing after it was sent.
@@ -259,6 +251,11 @@ class _Watched(WooCommerceConnector):
                 self.active -= 1
 
 
+def _send_in_threes(store: Store, seen: list[int], **options: Any) -> SyncReport:
+    """Send QOH to "Web" in batches of 3, noting each progress report's count in ``seen``."""
+    return send_qoh(store, "Web", WS, max_items=3, progress=lambda d, t: seen.append(d), **options)
+
+
 def _ten_products(store: Store, sandbox) -> SandboxCart:
     cart = sandbox("woocommerce", catalog={f"P{n}": 0 for n in range(10)})
     make_store(store, {f"P{n}": n + 1 for n in range(10)})
@@ -272,14 +269,7 @@ def test_two_batches_are_on_their_way_at_once_and_reported_in_order(
     cart = _ten_products(sqlite_store, sandbox)
     watched = _Watched(woo_info(cart))
     seen: list[int] = []
-    report = send_qoh(
-        sqlite_store,
-        "Web",
-        WS,
-        max_items=3,
-        progress=lambda d, t: seen.append(d),
-        connector=watched,
-    )
+    report = _send_in_threes(sqlite_store, seen, connector=watched)
     assert watched.peak == 2  # never more than the platform's in_flight
     assert report.complete and report.sent == 10
     assert seen == [3, 6, 9, 10]

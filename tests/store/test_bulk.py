@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, String, bindparam, select
 
 from seom_desktop.inventory import products
 from seom_desktop.store import Store, bulk
@@ -92,43 +93,34 @@ def test_add_to_column_is_arithmetic_on_each_row(store: Store) -> None:
         }
 
 
+def _skus_where(store: Store, column: Any, values: list[Any]) -> set[str]:
+    """The SKUs of the products whose ``column`` is one of ``values`` (bulk.one_of)."""
+    item = Integer if column is Product.id else String
+    with store.read() as session:
+        return set(
+            session.scalars(
+                select(Product.sku).where(
+                    bulk.one_of(column, bindparam("v", type_=bulk.ValueList(item)))
+                ),
+                {"v": values},
+            )
+        )
+
+
 @pytest.mark.parametrize("wanted", [[], ["B"], ["A", "C", "nope", "A"]])
 def test_one_of_matches_exactly_the_listed_values(store: Store, wanted: list[str]) -> None:
     _add(store, "A", "B", "C", 'it\'s "quoted"')
     with store.read() as session:
-        by_sku = set(
-            session.scalars(
-                select(Product.sku).where(
-                    bulk.one_of(Product.sku, bindparam("s", type_=bulk.ValueList()))
-                ),
-                {"s": wanted},
-            )
-        )
         ids = {sku: pid for sku, pid in session.execute(select(Product.sku, Product.id))}
-        by_id = set(
-            session.scalars(
-                select(Product.sku).where(
-                    bulk.one_of(Product.id, bindparam("i", type_=bulk.ValueList(Integer)))
-                ),
-                {"i": [ids[s] for s in wanted if s in ids]},
-            )
-        )
+    by_sku = _skus_where(store, Product.sku, wanted)
+    by_id = _skus_where(store, Product.id, [ids[s] for s in wanted if s in ids])
     assert by_sku == by_id == {s for s in wanted if s in ids}
 
 
 def test_one_of_takes_awkward_strings(store: Store) -> None:
     odd = ['it\'s "quoted"', "comma,sku", "ünïcode", "back\\slash"]
     _add(store, *odd, "plain")
-    with store.read() as session:
-        got = set(
-            session.scalars(
-                select(Product.sku).where(
-                    bulk.one_of(Product.sku, bindparam("s", type_=bulk.ValueList()))
-                ),
-                {"s": odd},
-            )
-        )
-    assert got == set(odd)
+    assert _skus_where(store, Product.sku, odd) == set(odd)
 
 
 def test_a_misspelt_column_fails_before_any_sql(store: Store) -> None:
