@@ -51,6 +51,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -178,7 +179,9 @@ class RecordingAdapter(HTTPAdapter):
         self.out = out
         self.count = 0
         self.seconds = 0.0
-        """Time spent in the transport (urllib3: sending, waiting, reading the head)."""
+        """Time spent in the transport (urllib3: sending, waiting, reading the head), summed
+        over the requests: with two batches in flight it can exceed the run's own time."""
+        self._lock = threading.Lock()  # Send QOH sends from two threads: one record at a time
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         body = request.body
@@ -193,10 +196,11 @@ class RecordingAdapter(HTTPAdapter):
             status, size = answer.status_code, answer.headers.get("Content-Length")
             return answer
         finally:
-            self.seconds += time.perf_counter() - started
             record = (request.method, request.url, dict(request.headers), body, sent_at)
-            pickle.dump((*record, status, None if size is None else int(size)), self.out)
-            self.count += 1
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+                pickle.dump((*record, status, None if size is None else int(size)), self.out)
+                self.count += 1
 
 
 class TimedAdapter(HTTPAdapter):

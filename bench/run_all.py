@@ -211,6 +211,25 @@ def main(argv: list[str] | None = None) -> int:
     bench_seconds = time.perf_counter() - started
 
     qoh_sync = [n for s in steps if s.module == "bench.qoh_sync" for n in s.results]
+    failed = [r["name"] for r in records if not r["ok"]]
+    summary: dict[str, Any] = {
+        "sizes": {
+            "qoh_sync_skus_shopify_woocommerce": args.skus,
+            "qoh_sync_skus_other_platforms": args.more_skus,
+            "gui_lag_skus": args.gui_skus,
+            "latency": "bench.latency defaults: 30 s at 20 changes/s; burst 50,000 rows "
+            "over 5,000 SKUs",
+            "adjustments": "bench.adjustments defaults: 2,000 per process, 1 and 4 processes",
+        },
+        "steps": records,
+        # The qoh_sync result files of this run: what `make plots` draws again.
+        "qoh_sync_results": qoh_sync,
+        "benchmarks_seconds": round(bench_seconds, 1),
+        "failed": failed,
+        "load_average_at_start": load_at_start,
+    }
+    # Written before the plots too: they name this run's failed steps from it.
+    write_result("run_all", summary)
     written: list[Path] = []
     skipped: list[str] = []
     plot_seconds = 0.0
@@ -221,33 +240,18 @@ def main(argv: list[str] | None = None) -> int:
         written, skipped = render_all(qoh_sync=qoh_sync or None)
         plot_seconds = time.perf_counter() - plotting
     total = time.perf_counter() - started
-    failed = [r["name"] for r in records if not r["ok"]]
-    path = write_result(
-        "run_all",
+    summary.update(
         {
-            "sizes": {
-                "qoh_sync_skus_shopify_woocommerce": args.skus,
-                "qoh_sync_skus_other_platforms": args.more_skus,
-                "gui_lag_skus": args.gui_skus,
-                "latency": "bench.latency defaults: 30 s at 20 changes/s; burst 50,000 rows "
-                "over 5,000 SKUs",
-                "adjustments": "bench.adjustments defaults: 2,000 per process, 1 and 4 processes",
-            },
-            "steps": records,
-            # The qoh_sync result files of this run: what `make plots` draws again.
-            "qoh_sync_results": qoh_sync,
-            "benchmarks_seconds": round(bench_seconds, 1),
             "plots_seconds": round(plot_seconds, 1),
             "total_seconds": round(total, 1),
             "budget_seconds": BUDGET_SECONDS,
             "within_budget": total <= BUDGET_SECONDS,
-            "failed": failed,
             "plots": [str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p) for p in written],
             "plots_skipped": skipped,
-            "load_average_at_start": load_at_start,
             "load_average_at_end": os.getloadavg(),
-        },
+        }
     )
+    path = write_result("run_all", summary)
 
     print("\n" + f"{'step':16} {'seconds':>8}  status")
     for record in records:
