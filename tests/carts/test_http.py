@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import socket
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
+import requests
 
 from seom_desktop.carts.base import CartError, QohDelta, QohSet
 from seom_desktop.carts.generic import GenericConnector
@@ -19,6 +20,7 @@ from seom_desktop.carts.http import (
     MAX_THROTTLE_RETRIES,
     RateLimiter,
     Redactor,
+    encode_query,
     is_loopback,
     parse_retry_after,
 )
@@ -253,3 +255,26 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("soon") is None
     now = dt.datetime(2026, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
     assert parse_retry_after("Fri, 01 May 2026 12:00:30 GMT", lambda: now) == 30.0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sku": "A1,B2,C-3.x_y~z", "per_page": 100},
+        {"sku": "a b&c=d,é/ü?#%"},
+        {"searchCriteria[pageSize]": 300, "searchCriteria[currentPage]": 2},
+        {"ids": [1, 2, 3], "skip": None, "flag": True},
+    ],
+)
+def test_a_query_reads_back_as_requests_would_send_it(params: dict[str, object]) -> None:
+    """Our query strings decode to what requests' own encoding decodes to."""
+    ours = encode_query(params)
+    theirs = requests.Request("GET", "http://127.0.0.1/", params=params).prepare().url
+    assert theirs is not None
+    assert parse_qsl(ours, keep_blank_values=True) == parse_qsl(
+        urlsplit(theirs).query, keep_blank_values=True
+    )
+
+
+def test_plain_sku_lists_are_sent_as_they_are() -> None:
+    assert encode_query({"sku": "A1,B2,C-3", "page": 2}) == "sku=A1,B2,C-3&page=2"
