@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, cast
 
@@ -289,6 +288,21 @@ def apply_change(session: Session, change: QohChange, workstation: str) -> Appli
     return applied._replace(related=tuple(kits)) if kits else applied
 
 
+_STACK_COLUMNS = (
+    "cart_id",
+    "product_id",
+    "cart_sku",
+    "delta",
+    "ledger_id",
+    "origin_workstation",
+    "created_at",
+    "attempts",
+    "last_response",
+    "status",
+    "idempotency_key",
+)
+
+
 def _stack_row(  # noqa: PLR0917 - the columns of one row
     cart_id: int,
     cart_sku: str,
@@ -296,22 +310,23 @@ def _stack_row(  # noqa: PLR0917 - the columns of one row
     delta: int,
     ledger_id: int,
     workstation: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """The values of one new pending web-stack row (its own idempotency key)."""
-    return {
-        "cart_id": cart_id,
-        "product_id": product_id,
-        "cart_sku": cart_sku,
-        "delta": delta,
-        "ledger_id": ledger_id,
-        "origin_workstation": workstation,
-        "created_at": now,
-        "attempts": 0,
-        "last_response": "",
-        "status": StackStatus.PENDING.value,
-        "idempotency_key": uuid.uuid4().hex,
-    }
+    now: Any,
+) -> tuple[Any, ...]:
+    """The values of one new pending web-stack row, in :data:`_STACK_COLUMNS` order (its own
+    idempotency key). One change writes them as a dict, a Get QOH page as driver tuples."""
+    return (
+        cart_id,
+        product_id,
+        cart_sku,
+        delta,
+        ledger_id,
+        workstation,
+        now,
+        0,
+        "",
+        StackStatus.PENDING.value,
+        uuid.uuid4().hex,
+    )
 
 
 def _record(
@@ -360,7 +375,15 @@ def _record(
             for stack_id, cart_id in session.execute(
                 _WRITE_STACK,
                 [
-                    _stack_row(cart_id, cart_sku, product_id, delta, ledger_id, workstation, now)
+                    dict(
+                        zip(
+                            _STACK_COLUMNS,
+                            _stack_row(
+                                cart_id, cart_sku, product_id, delta, ledger_id, workstation, now
+                            ),
+                            strict=True,
+                        )
+                    )
                     for cart_id, cart_sku in targets
                 ],
             )
@@ -507,20 +530,7 @@ _LEDGER_MANY_COLUMNS = (
     "origin_cart_id",
     "send_to_web",
 )
-_STACK_MANY_COLUMNS = (
-    "id",
-    "cart_id",
-    "product_id",
-    "cart_sku",
-    "delta",
-    "ledger_id",
-    "origin_workstation",
-    "created_at",
-    "attempts",
-    "last_response",
-    "status",
-    "idempotency_key",
-)
+_STACK_MANY_COLUMNS = ("id", *_STACK_COLUMNS)
 _TARGETS_MANY = (
     select(
         _products.c.id,
@@ -620,7 +630,6 @@ def set_quantities(
             ]
         stack_ids = bulk.reserve_ids(session, _stack, len(carts_of))
         stamp = bulk.driver_value(session, _stack.c.created_at, now)
-        pending = StackStatus.PENDING.value
         bulk.insert_many(
             session,
             _stack,
@@ -628,17 +637,15 @@ def set_quantities(
             [
                 (
                     sid,
-                    cart_id,
-                    product_id,
-                    cart_sku,
-                    changed[product_id][1],
-                    changed[product_id][2],
-                    workstation,
-                    stamp,
-                    0,
-                    "",
-                    pending,
-                    uuid.uuid4().hex,
+                    *_stack_row(
+                        cart_id,
+                        cart_sku,
+                        product_id,
+                        changed[product_id][1],
+                        changed[product_id][2],
+                        workstation,
+                        stamp,
+                    ),
                 )
                 for (product_id, cart_id, cart_sku), sid in zip(carts_of, stack_ids, strict=True)
             ],

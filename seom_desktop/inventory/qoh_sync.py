@@ -183,21 +183,22 @@ class SyncReport:
 
         self._writer.writerows(rows())
 
-    def items(self) -> Iterator[SyncItem]:
-        """Every row, in the order the SKUs were handled.
-
-        The spool is read in one call, not line by line: a text file is read in 8 KB pieces,
-        each a system call that releases the GIL, and a thread that releases it that often
-        starves the others (the waiting thread's 5 ms switch timer restarts at every release).
-        Reading a 100,000-row report that way froze the GUI thread for 230 ms (bench.gui_lag);
-        the text is about 35 bytes a row."""
+    def _text(self) -> str:
+        """The spool's CSV rows, read in one call, not line by line: a text file is read in
+        8 KB pieces, each a system call that releases the GIL, and a thread that releases it
+        that often starves the others (the waiting thread's 5 ms switch timer restarts at
+        every release). Reading a 100,000-row report that way froze the GUI thread for 230 ms
+        (bench.gui_lag); the text is about 35 bytes a row."""
         self._spool.flush()
         self._spool.seek(0)
         try:
-            text = self._spool.read()
+            return self._spool.read()
         finally:
             self._spool.seek(0, 2)
-        for row in csv.reader(io.StringIO(text, newline="")):
+
+    def items(self) -> Iterator[SyncItem]:
+        """Every row, in the order the SKUs were handled."""
+        for row in csv.reader(io.StringIO(self._text(), newline="")):
             sku, cart_sku, store_qoh, status, message, cart_qoh = row
             yield SyncItem(
                 sku,
@@ -209,23 +210,12 @@ class SyncReport:
             )
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the per-SKU report with a header line; returns the path."""
+        """Write the per-SKU report with a header line; returns the path. The spool already
+        holds the rows in this very CSV form, so they are copied as they are."""
         target = Path(path)
-        # 1 MB writes: see items() on threads that release the GIL every 8 KB
-        with target.open("w", buffering=1024 * 1024, newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(_FIELDS)
-            for item in self.items():
-                writer.writerow(
-                    [
-                        item.sku,
-                        item.cart_sku,
-                        "" if item.store_qoh is None else item.store_qoh,
-                        item.status.value,
-                        item.message,
-                        "" if item.cart_qoh is None else item.cart_qoh,
-                    ]
-                )
+        with target.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerow(_FIELDS)
+            out.write(self._text())
         return target
 
     def summary(self) -> dict[str, Any]:
