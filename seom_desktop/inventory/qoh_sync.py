@@ -129,7 +129,6 @@ class SyncReport:
             newline="",
             encoding="utf-8",
         )
-        self._writer = csv.writer(self._spool)
 
     # -- counts ----------------------------------------------------------------------------
     @property
@@ -166,7 +165,8 @@ class SyncReport:
         self.add_many((item,))
 
     def add_many(self, items: Iterable[SyncItem]) -> None:
-        """Several rows, in order (a batch's: one ``writerows`` instead of one call each)."""
+        """Several rows, in order: rendered in memory and written to the spool in one call
+        (the spooled file checks its size at every write)."""
         counts = self.counts
 
         def rows() -> Iterator[tuple[Any, ...]]:
@@ -181,7 +181,9 @@ class SyncReport:
                     "" if item.cart_qoh is None else item.cart_qoh,
                 )
 
-        self._writer.writerows(rows())
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer).writerows(rows())
+        self._spool.write(buffer.getvalue())
 
     def _text(self) -> str:
         """The spool's CSV rows, read in one call, not line by line: a text file is read in
