@@ -9,7 +9,8 @@
   entry per item, an ``error`` object for a failed one, so one bad item never fails the rest.
   ``manage_stock`` is never sent: a product whose stock WooCommerce does not manage is reported
   NOT_TRACKED, not switched to managed stock behind the shop owner's back.
-* Reading: ``GET /products?per_page=100&page=N`` (100 is the maximum), totals in ``X-WP-Total``
+* Reading: ``GET /products?per_page=100&page=N`` (100 is the maximum), only the fields stock
+  needs (WordPress's ``_fields``, ``STOCK_FIELDS``), totals in ``X-WP-Total``
   and ``X-WP-TotalPages``; a variable product's stock lives on its variations
   (``GET /products/{id}/variations``). The SKU -> id map is filled from these pages or, for a
   few SKUs, from ``GET /products?sku=a,b``.
@@ -43,6 +44,10 @@ SKU_FILTER_CHUNK = PER_PAGE
 SKU_FILTER_CHARS = 2000
 """...and at most this many characters of URL-encoded SKUs, so that the request line stays
 well under the 8 KB web servers commonly accept (long SKUs make smaller searches)."""
+STOCK_FIELDS = "id,sku,type,variations,manage_stock,stock_quantity"
+"""WordPress's ``_fields``: the fields of a product or variation that stock needs. A real
+product record is mostly descriptions, prices, images and links (kilobytes each): asking
+for these six makes pages many times smaller to send and to decode."""
 _NOT_FOUND_CODES = (
     "woocommerce_rest_product_invalid_id",
     "woocommerce_rest_product_variation_invalid_id",
@@ -153,7 +158,7 @@ class WooCommerceConnector(HttpConnector):
         return CartQoh(sku, qoh)
 
     def iter_qoh(self) -> Iterator[list[CartQoh]]:
-        params = {"per_page": PER_PAGE, "orderby": "id", "order": "asc"}
+        params = {"per_page": PER_PAGE, "orderby": "id", "order": "asc", "_fields": STOCK_FIELDS}
         for products in self._list("/products", "listing products", params):
             page: list[CartQoh] = []
             for product in products:
@@ -180,7 +185,7 @@ class WooCommerceConnector(HttpConnector):
         found: dict[str, int | None] = {}
         for chunk in _sku_chunks(skus):
             wanted = set(chunk)
-            params = {"sku": ",".join(chunk), "per_page": PER_PAGE}
+            params = {"sku": ",".join(chunk), "per_page": PER_PAGE, "_fields": STOCK_FIELDS}
             for products in self._list("/products", "finding products by SKU", params):
                 for product in products:
                     if product.get("type") == "variable":
@@ -211,6 +216,7 @@ class WooCommerceConnector(HttpConnector):
                     "GET",
                     f"/products/{ref.parent}/variations/{ref.id}",
                     f"reading variation {sku}",
+                    params={"_fields": STOCK_FIELDS},
                 )
                 found[sku] = _stock(data) if isinstance(data, dict) else None
         return found

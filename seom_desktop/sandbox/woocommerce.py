@@ -11,7 +11,12 @@ Rules enforced, from the WooCommerce REST documentation and its source:
   ``date`` (default) or ``id``, ``order`` ``desc`` (default) or ``asc``; ``sku=`` filter
   (comma-separated). A page past the end is an empty list.
 - Product JSON: ``id``, ``sku``, ``type`` (``simple``/``variable``), ``manage_stock``,
-  ``stock_quantity`` (null when not managed), ``stock_status``, ``variations`` (ids).
+  ``stock_quantity`` (null when not managed), ``stock_status``, ``variations`` (ids), and
+  the descriptive fields a real record carries (name, slug, permalink, dates, prices,
+  descriptions, categories, images, ``_links``), which make up most of its size.
+- ``_fields`` (WordPress's global parameter, comma-separated or ``_fields[]=`` repeated):
+  only those top-level fields of each object of a GET answer (``a.b`` keeps ``b`` of the
+  object ``a``); unknown names are left out, and the answer's other rules are unchanged.
   With ``variations=True`` the SKUs ``PARENT/CHILD`` become variations of a variable product
   ``PARENT`` (when ``PARENT`` is not itself a catalogue SKU): the parent has no stock of its
   own; the stock lives on ``/products/{id}/variations/{vid}``.
@@ -238,7 +243,7 @@ class WooCommerceCart(SandboxCart):
         pid = int(parts[1])
         if len(parts) == 2:
             if method == "GET":
-                return Response.json(self._product_json(pid, not_found_status=404))
+                return _fields_of(request, self._product_json(pid, not_found_status=404))
             if method in _WRITE:
                 return Response.json(self._update_product(pid, self._body_object(request)))
             raise no_route
@@ -257,7 +262,8 @@ class WooCommerceCart(SandboxCart):
         if len(parts) == 4 and parts[3].isdigit():
             vid = int(parts[3])
             if method == "GET":
-                return Response.json(self._variation_json(self._variation_seq(parent, vid, 404)))
+                seq = self._variation_seq(parent, vid, 404)
+                return _fields_of(request, self._variation_json(seq))
             if method in _WRITE:
                 seq = self._variation_seq(parent, vid, 400)
                 return Response.json(self._update_variation(seq, self._body_object(request)))
@@ -305,6 +311,9 @@ class WooCommerceCart(SandboxCart):
             chunk = ids[start : start + per_page]
         with self.catalog.lock:
             body = [render(x) for x in chunk]
+        fields = _requested_fields(request)
+        if fields is not None:
+            body = [_only(record, fields) for record in body]
         headers = {
             "X-WP-Total": str(total),
             "X-WP-TotalPages": str(math.ceil(total / per_page)),
@@ -358,6 +367,7 @@ class WooCommerceCart(SandboxCart):
                 "stock_quantity": None,
                 "stock_status": "instock" if in_stock else "outofstock",
                 "variations": [ID_OFFSET + s for s in parent.children],
+                **self._descriptive(parent.id, parent.sku),
             }
         item = self.catalog.by_seq(pid - ID_OFFSET)
         if item is None or item.seq in self._parent_of:
@@ -373,6 +383,41 @@ class WooCommerceCart(SandboxCart):
             "stock_quantity": item.qoh,
             "stock_status": self._stock_status(item.qoh),
             "variations": [],
+            **self._descriptive(pid, item.sku),
+        }
+
+    def _descriptive(self, pid: int, sku: str) -> dict[str, Any]:
+        """The fields of a real product record that stock synchronization never reads."""
+        slug = re.sub(r"[^a-z0-9]+", "-", sku.lower()).strip("-") or str(pid)
+        link = f"{_SITE}/wp-json/wc/v3/products/{pid}"
+        return {
+            "slug": slug,
+            "permalink": f"{_SITE}/product/{slug}/",
+            "date_created": _CATALOG_DATE,
+            "date_created_gmt": _CATALOG_DATE,
+            "date_modified": _CATALOG_DATE,
+            "date_modified_gmt": _CATALOG_DATE,
+            "featured": False,
+            "catalog_visibility": "visible",
+            "description": f"<p>{sku}: a product of the sandbox catalogue.</p>",
+            "short_description": f"<p>{sku}</p>",
+            "price": "19.99",
+            "regular_price": "19.99",
+            "sale_price": "",
+            "on_sale": False,
+            "purchasable": True,
+            "total_sales": 0,
+            "tax_status": "taxable",
+            "backorders": "no",
+            "weight": "",
+            "dimensions": {"length": "", "width": "", "height": ""},
+            "categories": [{"id": 15, "name": "Uncategorized", "slug": "uncategorized"}],
+            "images": [],
+            "meta_data": [],
+            "_links": {
+                "self": [{"href": link}],
+                "collection": [{"href": f"{_SITE}/wp-json/wc/v3/products"}],
+            },
         }
 
     def _variation_json(self, seq: int) -> dict[str, Any]:
@@ -595,3 +640,40 @@ class WooCommerceCart(SandboxCart):
             "total": "0.00",
             "line_items": lines,
         }
+
+
+_CATALOG_DATE = "2026-01-01T00:00:00"
+_SITE = "https://woo-sandbox.example"
+"""The site the descriptive links name (never fetched)."""
+
+
+def _requested_fields(request: Request) -> list[str] | None:
+    """``_fields`` as WordPress reads it: a comma-separated list or ``_fields[]`` repeated;
+    None when the request does not limit the fields."""
+    values = request.query.get("_fields", []) + request.query.get("_fields[]", [])
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _only(record: Any, fields: list[str]) -> Any:
+    """``record`` with only ``fields`` (``a.b``: the field ``b`` of the object ``a``)."""
+    if not isinstance(record, dict):
+        return record
+    kept: dict[str, Any] = {}
+    for name in fields:
+        top, _, rest = name.partition(".")
+        if top not in record:
+            continue
+        if rest and isinstance(record[top], dict):
+            inner = _only(record[top], [rest])
+            merged = kept.get(top)
+            kept[top] = {**merged, **inner} if isinstance(merged, dict) else inner
+        else:
+            kept[top] = record[top]
+    return kept
+
+
+def _fields_of(request: Request, record: dict[str, Any]) -> Response:
+    fields = _requested_fields(request)
+    return Response.json(record if fields is None else _only(record, fields))

@@ -37,6 +37,44 @@ def test_reads_100_per_page_with_variations(sandbox) -> None:
     assert cart.stats.operations["GET /products/{id}/variations"] >= 1
 
 
+def test_reads_only_the_fields_stock_needs(sandbox) -> None:
+    cart = sandbox("woocommerce", catalog=CATALOG, variations=True)
+    urls: list[str] = []
+    sizes: list[int] = []
+    with WooCommerceConnector(woo_info(cart)) as conn:
+        hooks = conn.http.session.hooks["response"]
+        hooks.append(lambda answer, *args, **kwargs: urls.append(answer.url))
+        pages = list(conn.iter_qoh())
+        assert conn.read_qoh(["A1", "TEE/S"]) == {"A1": 10, "TEE/S": 3}
+    assert {q.sku: q.qoh for p in pages for q in p} == CATALOG
+    assert len(urls) >= 4  # products, variations, the SKU search, one variation
+    for url in urls:
+        assert "_fields=id,sku,type,variations,manage_stock,stock_quantity" in url, url
+    with WooCommerceConnector(woo_info(cart)) as conn:  # the same reads, every field
+        hooks = conn.http.session.hooks["response"]
+        hooks.append(lambda answer, *args, **kwargs: sizes.append(len(answer.content)))
+        conn.http.request(
+            "GET",
+            conn.base + "/products",
+            mutating=False,
+            what="all fields",
+            params={"per_page": 100},
+            auth=(cart.user, cart.secret),
+        )
+        conn.http.request(
+            "GET",
+            conn.base + "/products",
+            mutating=False,
+            what="stock fields",
+            params={
+                "per_page": 100,
+                "_fields": "id,sku,type,variations,manage_stock,stock_quantity",
+            },
+            auth=(cart.user, cart.secret),
+        )
+    assert sizes[1] * 4 < sizes[0]  # a page of stock fields is a fraction of a full one
+
+
 def test_set_stock_per_item_with_variations(sandbox) -> None:
     cart = sandbox("woocommerce", catalog=CATALOG, variations=True)
     with WooCommerceConnector(woo_info(cart)) as conn:

@@ -26,6 +26,40 @@ def all_products(http: requests.Session, cart) -> dict[str, dict]:
     return {p["sku"]: p for p in r.json()}
 
 
+def test_fields_keeps_only_the_fields_asked_for(cart, http) -> None:
+    full = api(http, cart, "GET", "/products", params={"per_page": 100})
+    assert {"description", "price", "_links", "stock_quantity"} <= set(full.json()[0])
+    r = api(
+        http,
+        cart,
+        "GET",
+        "/products",
+        params={
+            "per_page": 100,
+            "orderby": "id",
+            "order": "asc",
+            "_fields": "id,sku,stock_quantity,nope",
+        },
+    )
+    assert r.status_code == 200
+    assert [set(p) for p in r.json()] == [{"id", "sku", "stock_quantity"}] * len(CATALOG)
+    assert {p["sku"]: p["stock_quantity"] for p in r.json()} == CATALOG
+    assert r.headers["X-WP-Total"] == full.headers["X-WP-Total"]
+    # the array form, and a field of an object
+    r = api(
+        http,
+        cart,
+        "GET",
+        "/products",
+        params=[("per_page", "1"), ("_fields[]", "sku"), ("_fields[]", "dimensions.width")],
+    )
+    (record,) = r.json()
+    assert record == {"sku": record["sku"], "dimensions": {"width": ""}}
+    pid = all_products(http, cart)["A1"]["id"]
+    r = api(http, cart, "GET", f"/products/{pid}", params={"_fields": "sku,manage_stock"})
+    assert r.json() == {"sku": "A1", "manage_stock": True}
+
+
 def test_auth_refused(cart, http) -> None:
     r = api(http, cart, "GET", "/products", auth=None)
     assert r.status_code == 401
