@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, quote_plus, urlsplit
 
 import defusedxml.ElementTree as SafeET
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
@@ -339,6 +340,27 @@ class RateLimiter:
             self._sleep(delay)
             self.waited += delay
         return delay
+
+
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+"""Every digit as ``0`` and every other byte as a blank (for ``bytes.translate``): a run of
+19 digits is then found by a substring search, at a tenth of the cost of decoding the
+answer (a regular expression costs more than the decoding itself)."""
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def decode_json(body: bytes) -> Any:
+    """A cart's JSON answer: orjson, several times faster than ``json`` on the large pages of a
+    catalogue. Every answer is read as ``json`` reads it: what orjson refuses (NaN, 1e400)
+    goes the slow way, and so does any answer with a run of 19 digits, since orjson turns an
+    integer past 64 bits into a float where ``json`` keeps it exact. Raises ValueError (or
+    UnicodeDecodeError / RecursionError) when it is not JSON."""
+    if _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body.decode("utf-8"))
 
 
 # -- the client -----------------------------------------------------------------------------
@@ -711,7 +733,7 @@ class HttpClient:
     def json(self, answer: HttpAnswer, what: str, *, mutating: bool) -> Any:
         """The answer as JSON; an unreadable answer to a change leaves its outcome unknown."""
         try:
-            return json.loads(answer.body.decode("utf-8"))
+            return decode_json(answer.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             maybe = "; the change may have been applied" if mutating else ""
             raise self.error(

@@ -35,7 +35,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -57,6 +56,7 @@ from seom_desktop.carts.http import (
     as_dict,
     as_int,
     as_list,
+    decode_json,
     parse_retry_after,
 )
 from seom_desktop.store.carts import CartInfo
@@ -211,7 +211,7 @@ class ShopifyConnector(HttpConnector):
             # some of them megabytes long) are not decoded twice.
             return None
         try:
-            body = json.loads(answer.body.decode("utf-8"))
+            body = decode_json(answer.body)
         except (ValueError, UnicodeDecodeError):
             return None
         errors = body.get("errors") if isinstance(body, dict) else None

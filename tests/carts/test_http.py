@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import socket
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seom_desktop.carts.base import CartError, QohDelta, QohSet
 from seom_desktop.carts.generic import GenericConnector
@@ -20,6 +23,7 @@ from seom_desktop.carts.http import (
     MAX_THROTTLE_RETRIES,
     RateLimiter,
     Redactor,
+    decode_json,
     encode_query,
     is_loopback,
     parse_retry_after,
@@ -278,3 +282,32 @@ def test_a_query_reads_back_as_requests_would_send_it(params: dict[str, object])
 
 def test_plain_sku_lists_are_sent_as_they_are() -> None:
     assert encode_query({"sku": "A1,B2,C-3", "page": 2}) == "sku=A1,B2,C-3&page=2"
+
+
+# -- decode_json ----------------------------------------------------------------------------
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)  # past orjson's 64 bits too
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES)
+def test_decode_json_reads_every_answer_as_json_does(value) -> None:
+    for text in (json.dumps(value), json.dumps(value, indent=1, ensure_ascii=False)):
+        body = text.encode("utf-8")
+        assert repr(decode_json(body)) == repr(json.loads(text))  # repr: NaN != NaN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"{", b"\xef\xbb\xbf{}", b'{"a": 1} x', b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000],
+)
+def test_decode_json_refuses_what_is_not_json(body: bytes) -> None:
+    with pytest.raises((ValueError, RecursionError)):
+        decode_json(body)
