@@ -243,7 +243,8 @@ class WooCommerceCart(SandboxCart):
         pid = int(parts[1])
         if len(parts) == 2:
             if method == "GET":
-                return _fields_of(request, self._product_json(pid, not_found_status=404))
+                product = self._product_json(pid, not_found_status=404)
+                return Response.json(_with_fields(request, product))
             if method in _WRITE:
                 return Response.json(self._update_product(pid, self._body_object(request)))
             raise no_route
@@ -263,7 +264,7 @@ class WooCommerceCart(SandboxCart):
             vid = int(parts[3])
             if method == "GET":
                 seq = self._variation_seq(parent, vid, 404)
-                return _fields_of(request, self._variation_json(seq))
+                return Response.json(_with_fields(request, self._variation_json(seq)))
             if method in _WRITE:
                 seq = self._variation_seq(parent, vid, 400)
                 return Response.json(self._update_variation(seq, self._body_object(request)))
@@ -311,14 +312,11 @@ class WooCommerceCart(SandboxCart):
             chunk = ids[start : start + per_page]
         with self.catalog.lock:
             body = [render(x) for x in chunk]
-        fields = _requested_fields(request)
-        if fields is not None:
-            body = [_only(record, fields) for record in body]
         headers = {
             "X-WP-Total": str(total),
             "X-WP-TotalPages": str(math.ceil(total / per_page)),
         }
-        return Response.json(body, 200, headers)
+        return Response.json(_with_fields(request, body), 200, headers)
 
     # -- products --------------------------------------------------------------------------
     def _list_products(self, request: Request) -> Response:
@@ -674,6 +672,11 @@ def _only(record: Any, fields: list[str]) -> Any:
     return kept
 
 
-def _fields_of(request: Request, record: dict[str, Any]) -> Response:
+def _with_fields(request: Request, data: Any) -> Any:
+    """A GET answer (one object or a list of them) as ``_fields`` asks for it."""
     fields = _requested_fields(request)
-    return Response.json(record if fields is None else _only(record, fields))
+    if fields is None:
+        return data
+    if isinstance(data, list):
+        return [_only(record, fields) for record in data]
+    return _only(data, fields)
